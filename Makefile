@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make book` builds the HTML book, `make test` runs every test.
+# Each sets up what it needs first: a virtual environment with the pinned stack, and the data.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test data execute clean
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+data: $(STAMP)
+	$(BIN)/python -m d2l_utils.fetch
+
+book: data
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Book built: open $(CURDIR)/_build/html/index.html in a browser."
+
+test: data
+	$(BIN)/python -m pytest
+
+# Re-execute chapters and store their outputs: `make execute` (all) or `make execute NB=chapters/01_motivation.ipynb`.
+NB ?= chapters/*.ipynb
+execute: data
+	$(BIN)/python tools/execute.py $(NB)
+
+clean:
+	rm -rf _build

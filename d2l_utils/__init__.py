@@ -1,0 +1,20 @@
+"""Helpers for "Deep Learning, Hands-On with MXNet/Gluon".
+
+Import this package before MXNet: it first makes MXNet 1.9.1 importable on numpy 1.24+ and
+Python 3.12 (see ``compat``). Each helper is taught in a chapter before the book relies on it.
+"""
+from . import compat
+
+compat.prepare_for_mxnet()
+
+from .context import GPUFallbackWarning, num_gpus, try_all_gpus, try_gpu  # noqa: E402
+from .data import (ArrayLoader, DataUnavailableError, fetch_mnist, load_array,  # noqa: E402
+                   load_digits, load_mnist, load_mnist_arrays, read_idx)
+from .plot import Animator, plot, set_figsize  # noqa: E402
+from .train import Accumulator, Timer, accuracy, evaluate_accuracy, train  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["GPUFallbackWarning", "num_gpus", "try_all_gpus", "try_gpu", "ArrayLoader",
+           "DataUnavailableError", "fetch_mnist", "load_array", "load_digits", "load_mnist",
+           "load_mnist_arrays", "read_idx", "Animator", "plot", "set_figsize", "Accumulator",
+           "Timer", "accuracy", "evaluate_accuracy", "train"]

@@ -1,0 +1,137 @@
+"""Training and evaluation loops shared by the chapters (first written out in chapter 5)."""
+from __future__ import annotations
+
+import time
+
+import mxnet as mx
+import numpy as np
+from mxnet import autograd, gluon
+
+
+class Accumulator:
+    """Running sums of ``n`` quantities (e.g. loss total, correct count, example count)."""
+
+    def __init__(self, n: int):
+        self.data = [0.0] * n
+
+    def add(self, *values) -> None:
+        if len(values) != len(self.data):
+            raise ValueError(f"expected {len(self.data)} values, got {len(values)}")
+        self.data = [a + float(b) for a, b in zip(self.data, values)]
+
+    def reset(self) -> None:
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, i: int) -> float:
+        return self.data[i]
+
+
+class Timer:
+    """A stopwatch that remembers every lap."""
+
+    def __init__(self):
+        self.times: list[float] = []
+        self.start()
+
+    def start(self) -> None:
+        self._t0 = time.perf_counter()
+
+    def stop(self) -> float:
+        self.times.append(time.perf_counter() - self._t0)
+        return self.times[-1]
+
+    def sum(self) -> float:
+        return sum(self.times)
+
+    def avg(self) -> float:
+        return self.sum() / len(self.times) if self.times else 0.0
+
+
+def _to_numpy(x) -> np.ndarray:
+    return x.asnumpy() if hasattr(x, "asnumpy") else np.asarray(x)
+
+
+def accuracy(y_hat, y) -> int:
+    """Number of correct predictions. ``y_hat``: class scores (n, classes) or predicted labels (n,)."""
+    y_hat, y = _to_numpy(y_hat), _to_numpy(y)
+    if y_hat.ndim == 2 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(axis=1)
+    y_hat, y = y_hat.reshape(-1), y.reshape(-1)
+    if y_hat.shape[0] != y.shape[0]:
+        raise ValueError(f"accuracy got {y_hat.shape[0]} predictions but {y.shape[0]} labels; "
+                         "pass one prediction (row of scores) per label")
+    return int((y_hat.astype(np.int64) == y.astype(np.int64)).sum())
+
+
+def _num_correct(y_hat, y):
+    """Correct predictions as a device array (no copy to the host), from class scores."""
+    return (y_hat.argmax(axis=1).astype("float32") == y.astype("float32")).sum()
+
+
+def _as_ctx_list(ctx) -> list[mx.Context]:
+    if ctx is None:
+        return [mx.cpu()]
+    return list(ctx) if isinstance(ctx, (list, tuple)) else [ctx]
+
+
+def _split(batch, ctx_list):
+    """Send a batch to one device, or split it along the first axis across several."""
+    if len(ctx_list) == 1:
+        return [batch.as_in_context(ctx_list[0])]
+    return gluon.utils.split_and_load(batch, ctx_list, even_split=False)
+
+
+def evaluate_accuracy(net, data_iter, ctx=None) -> float:
+    """Fraction of examples in ``data_iter`` that ``net`` classifies correctly."""
+    ctx_list = _as_ctx_list(ctx)
+    correct = total = 0
+    for X, y in data_iter:
+        for Xs, ys in zip(_split(X, ctx_list), _split(y, ctx_list)):
+            correct += accuracy(net(Xs), ys)
+            total += ys.shape[0]
+    if total == 0:
+        raise ValueError("evaluate_accuracy got an empty data iterator")
+    return correct / total
+
+
+def train(net, train_iter, test_iter, loss, trainer, num_epochs: int, ctx=None,
+          hybridize: bool = False, verbose: bool = True, animator=None) -> dict[str, list[float]]:
+    """Train ``net`` for ``num_epochs``; return the per-epoch history.
+
+    ``ctx`` is one context or a list (each batch is split across them). The history has
+    ``loss`` (mean training loss), ``train_acc``, ``test_acc`` and ``examples_per_sec``.
+    With ``verbose`` one line per epoch is printed; an ``Animator`` (see ``plot``) is updated.
+    """
+    if num_epochs < 1:
+        raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
+    ctx_list = _as_ctx_list(ctx)
+    if hybridize:
+        net.hybridize(static_alloc=True, static_shape=True)
+    history = {"loss": [], "train_acc": [], "test_acc": [], "examples_per_sec": []}
+    for epoch in range(num_epochs):
+        totals, timer = Accumulator(3), Timer()
+        loss_sums, correct_sums = [], []  # stay on the device: one sync per epoch, not per batch
+        for X, y in train_iter:
+            Xs, ys = _split(X, ctx_list), _split(y, ctx_list)
+            with autograd.record():
+                outputs = [net(x) for x in Xs]
+                losses = [loss(o, t) for o, t in zip(outputs, ys)]
+            for l in losses:
+                l.backward()
+            trainer.step(X.shape[0])
+            for o, t, l in zip(outputs, ys, losses):
+                loss_sums.append(l.sum())
+                correct_sums.append(_num_correct(o, t))
+            totals.add(0, 0, X.shape[0])
+        totals.add(sum(float(v) for v in loss_sums), sum(float(v) for v in correct_sums), 0)
+        seconds = timer.stop()
+        history["loss"].append(totals[0] / totals[2])
+        history["train_acc"].append(totals[1] / totals[2])
+        history["test_acc"].append(evaluate_accuracy(net, test_iter, ctx_list) if test_iter is not None else float("nan"))
+        history["examples_per_sec"].append(totals[2] / seconds)
+        if verbose:
+            print(f"epoch {epoch + 1}: loss {history['loss'][-1]:.3f}, train acc "
+                  f"{history['train_acc'][-1]:.3f}, test acc {history['test_acc'][-1]:.3f}")
+        if animator is not None:
+            animator.add(epoch + 1, (history["loss"][-1], history["train_acc"][-1], history["test_acc"][-1]))
+    return history
