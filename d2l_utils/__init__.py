@@ -7,6 +7,7 @@ from . import compat
 
 compat.prepare_for_mxnet()
 
+from . import checks  # noqa: E402
 from .context import GPUFallbackWarning, num_gpus, try_all_gpus, try_gpu  # noqa: E402
 from .data import (ArrayLoader, DataUnavailableError, fetch_mnist, load_array,  # noqa: E402
                    load_digits, load_mnist, load_mnist_arrays, read_idx)
