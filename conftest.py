@@ -4,6 +4,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import d2l_utils  # noqa: F401  (first: it makes MXNet importable, see d2l_utils.compat)
+
 # Chapters draw each figure once (no live animation) so re-executed outputs match stored ones.
 os.environ["D2L_STATIC_PLOTS"] = "1"
 

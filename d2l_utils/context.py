@@ -32,6 +32,11 @@ def _cpu_forced() -> bool:
     return os.environ.get(FORCE_CPU_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
+def _cuda_build() -> bool:
+    """Whether this MXNet build was compiled with CUDA."""
+    return mx.runtime.Features().is_enabled("CUDA")
+
+
 def _visible_gpus() -> int:
     """How many GPUs the CUDA driver reports; 0 for a CPU-only MXNet build or no driver."""
     try:
@@ -44,7 +49,7 @@ def gpu_problem(i: int) -> str | None:
     """Why ``mx.gpu(i)`` cannot be used (a sentence), or None when a tiny operation runs on it."""
     if i in _probe_cache:
         return _probe_cache[i]
-    if not mx.runtime.Features().is_enabled("CUDA"):
+    if not _cuda_build():
         problem = ("this MXNet build has no CUDA support (install mxnet-cu112 or mxnet-cu117 "
                    "1.9.1 for a GPU; see README)")
     elif _visible_gpus() <= i:

@@ -123,7 +123,7 @@ def train(net, train_iter, test_iter, loss, trainer, num_epochs: int, ctx=None,
                 loss_sums.append(l.sum())
                 correct_sums.append(_num_correct(o, t))
             totals.add(0, 0, X.shape[0])
-        totals.add(sum(float(v) for v in loss_sums), sum(float(v) for v in correct_sums), 0)
+        totals.add(sum(v.asnumpy().item() for v in loss_sums), sum(v.asnumpy().item() for v in correct_sums), 0)
         seconds = timer.stop()
         history["loss"].append(totals[0] / totals[2])
         history["train_acc"].append(totals[1] / totals[2])

@@ -1,0 +1,99 @@
+"""The book as a whole: every chapter stored executed and listed, and the HTML builds with -W."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [c["file"] for part in toc["parts"] for c in part["chapters"]]
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no chapters found in chapters/"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_listed_in_toc(path):
+    assert f"chapters/{path.stem}" in toc_files()
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_stored_executed_without_errors(path):
+    for i, cell in enumerate(code_cells(load(path))):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "skip-execution" in tags:
+            continue
+        assert cell["execution_count"] is not None, f"code cell {i} was stored without running it"
+        assert not [o for o in cell["outputs"] if o["output_type"] == "error"], f"code cell {i} stored an error"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_starts_with_the_colab_cell(path):
+    """Every chapter opens with the same Colab set-up cell, installing from this repository."""
+    first = "".join(code_cells(load(path))[0]["source"])
+    reference = "".join(code_cells(load(CHAPTERS[0]))[0]["source"])
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert f"git+{repo}" in first, "the Colab cell must install d2l_utils from _config.yml's repository.url"
+    assert first == reference, "copy the Colab cell from chapter 1 unchanged"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_asserts_its_claims_in_hidden_cells(path):
+    hidden = [c for c in code_cells(load(path)) if "remove-cell" in c.get("metadata", {}).get("tags", [])
+              and re.search(r"^\s*assert ", "".join(c["source"]), re.M)]
+    assert hidden, "a chapter states its claims as assertions in a cell tagged remove-cell"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_ends_with_three_exercises(path):
+    text = "".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    assert len(re.findall(r"^:::\{exercise\}", text, re.M)) >= 3
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_plots_are_not_followed_by_stray_reprs(path):
+    """Plotting cells end with plt.show(): no `<Axes: ...>` or `[<matplotlib...>]` text in the book."""
+    for i, cell in enumerate(code_cells(load(path))):
+        for out in cell["outputs"]:
+            text = "".join(out.get("data", {}).get("text/plain", ""))
+            assert not re.match(r"^(<Axes|\[<matplotlib|Text\(|<matplotlib)", text), f"cell {i}: {text[:60]}"
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """Build the HTML book from the stored outputs, warnings as errors (shared with later tests)."""
+    proc = subprocess.run([str(JUPYTER_BOOK), "build", str(ROOT), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return ROOT / "_build" / "html"
+
+
+def test_book_builds_with_every_chapter_page(built_book):
+    assert (built_book / "index.html").exists()
+    for path in CHAPTERS:
+        page = built_book / "chapters" / f"{path.stem}.html"
+        assert page.exists(), f"{page} missing"
+        html = page.read_text()
+        images = re.findall(r'<img [^>]*src="([^"]+)"', html)
+        assert images, f"{path.stem} shows no figure"
+        for src in images:
+            if not src.startswith(("http", "data:")):
+                assert (page.parent / src).resolve().exists(), f"{path.stem}: broken image {src}"

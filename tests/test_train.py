@@ -1,0 +1,112 @@
+"""train: accuracy bookkeeping and the one training loop the chapters share."""
+import time
+
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet import gluon, npx
+
+from d2l_utils import data
+from d2l_utils.train import Accumulator, Timer, accuracy, evaluate_accuracy, train
+
+
+def test_accuracy_from_scores_and_labels():
+    scores = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    assert accuracy(scores, np.array([1, 0, 0])) == 2
+    assert accuracy(mx.nd.array(scores), mx.nd.array([1, 0, 1])) == 3
+    assert accuracy(np.array([2, 1]), np.array([2.0, 0.0])) == 1  # predicted labels
+
+
+def test_accuracy_length_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="3 predictions but 2 labels"):
+        accuracy(np.zeros((3, 4)), np.zeros(2))
+
+
+def test_accumulator():
+    acc = Accumulator(2)
+    acc.add(1, 2.5)
+    acc.add(mx.nd.array([3]).asscalar(), 1)
+    assert acc[0] == 4 and acc[1] == 3.5
+    acc.reset()
+    assert acc.data == [0.0, 0.0]
+    with pytest.raises(ValueError, match="expected 2 values"):
+        acc.add(1)
+
+
+def test_timer_laps():
+    timer = Timer()
+    time.sleep(0.01)
+    first = timer.stop()
+    timer.start()
+    timer.stop()
+    assert first >= 0.01 and len(timer.times) == 2 and timer.sum() >= first
+    assert timer.avg() == pytest.approx(timer.sum() / 2)
+
+
+def blobs(n=400, seed=0):
+    """Two well separated Gaussian blobs in 2-D: any working classifier reaches ~100%."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 2, n)
+    X = (rng.randn(n, 2) + 3 * (2 * y[:, None] - 1)).astype(np.float32)
+    return X, y.astype(np.int32)
+
+
+def make_net():
+    net = gluon.nn.HybridSequential()
+    net.add(gluon.nn.Dense(8, activation="relu"), gluon.nn.Dense(2))
+    net.initialize(mx.init.Xavier())
+    return net
+
+
+@pytest.mark.parametrize("np_mode", [False, True])
+def test_train_learns_and_reports_history(np_mode, capsys):
+    if np_mode:
+        npx.set_np()
+    try:
+        mx.random.seed(0)
+        np.random.seed(0)
+        X, y = blobs()
+        train_iter = data.load_array((X, y), 32)
+        test_iter = data.load_array(blobs(200, seed=1), 50, shuffle=False)
+        net = make_net()
+        trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+        history = train(net, train_iter, test_iter, gluon.loss.SoftmaxCrossEntropyLoss(),
+                              trainer, num_epochs=3, hybridize=True)
+    finally:
+        npx.reset_np()
+    assert set(history) == {"loss", "train_acc", "test_acc", "examples_per_sec"}
+    assert all(len(v) == 3 for v in history.values())
+    assert history["test_acc"][-1] >= 0.97 and history["loss"][-1] < history["loss"][0]
+    assert capsys.readouterr().out.count("epoch") == 3
+
+
+def test_train_splits_batches_across_contexts():
+    """Two contexts (cpu(0), cpu(1)) stand in for two GPUs: each gets half of every batch."""
+    mx.random.seed(0)
+    X, y = blobs()
+    ctx = [mx.cpu(0), mx.cpu(1)]
+    net = make_net()
+    net.initialize(mx.init.Xavier(), ctx=ctx, force_reinit=True)
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    history = train(net, data.load_array((X, y), 33), data.load_array(blobs(100, 1), 25, False),
+                          gluon.loss.SoftmaxCrossEntropyLoss(), trainer, 2, ctx=ctx, verbose=False)
+    assert history["test_acc"][-1] >= 0.97
+    assert evaluate_accuracy(net, data.load_array(blobs(100, 1), 25, False), ctx) == history["test_acc"][-1]
+
+
+def test_evaluate_accuracy_on_empty_iterator_is_an_error():
+    with pytest.raises(ValueError, match="empty"):
+        evaluate_accuracy(make_net(), [])
+
+
+def test_train_rejects_zero_epochs():
+    with pytest.raises(ValueError, match="num_epochs"):
+        train(make_net(), [], None, None, None, 0)
+
+
+def test_wrong_input_shape_is_reported():
+    """A network built for 2 features fed 3: MXNet's shape error, not a silently wrong number."""
+    net = make_net()
+    net(mx.nd.ones((1, 2)))
+    with pytest.raises(mx.base.MXNetError, match="[Ss]hape"):
+        evaluate_accuracy(net, [(mx.nd.ones((4, 3)), mx.nd.zeros(4))])
