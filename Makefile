@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test data execute clean
+.PHONY: book test data execute homework exercises clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ test: data
 NB ?= chapters/*.ipynb
 execute: data
 	$(BIN)/python tools/execute.py $(NB)
+
+# Student copies of the chapters (solutions removed) in _build/homework/.
+homework: $(STAMP)
+	$(BIN)/python tools/homework.py students
+
+# Regenerate exercises.md, the book's list of exercises (a test checks it is up to date).
+exercises: $(STAMP)
+	$(BIN)/python tools/homework.py index
 
 clean:
 	rm -rf _build

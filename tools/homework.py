@@ -1,0 +1,137 @@
+"""Student copies of the chapters, and the book's index of exercises.
+
+  python tools/homework.py students [OUT]   write student notebooks (default _build/homework/)
+  python tools/homework.py index            rewrite exercises.md, the book's list of exercises
+
+A student copy keeps every chapter cell and every exercise, removes each folded solution (from the
+``solution-start`` cell to the ``solution-end`` cell), keeps the graded exercises' stub cells,
+marked clearly, and clears all outputs so students start from a clean notebook.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+EXERCISE = re.compile(r"^:::\{exercise\}[^\n]*\n:label:\s*(\S+)\s*\n(.*?)^:::", re.M | re.S)
+STUB_BANNER = "# EXERCISE {label}: replace `raise NotImplementedError` with your code, then run this cell.\n"
+
+
+def _source(cell) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def _is_marker(cell, kind: str) -> bool:
+    return cell.cell_type == "markdown" and re.search(r"```\{" + kind + r"\}", _source(cell)) is not None
+
+
+def student_version(nb):
+    """The notebook without solutions, with marked stubs and no outputs (a new object)."""
+    nb = nbformat.from_dict(nb)
+    cells, in_solution, label = [], False, None
+    for cell in nb.cells:
+        if _is_marker(cell, "solution-start"):
+            in_solution = True
+            continue
+        if _is_marker(cell, "solution-end"):
+            in_solution = False
+            continue
+        if in_solution:
+            continue
+        if cell.cell_type == "markdown":
+            found = EXERCISE.findall(_source(cell))
+            label = found[-1][0] if found else label
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            tags = cell.metadata.get("tags", [])
+            if "exercise-stub" in tags:
+                cell.metadata["tags"] = [t for t in tags if t != "remove-cell"]
+                if not _source(cell).startswith("# EXERCISE"):
+                    cell.source = STUB_BANNER.format(label=label) + _source(cell)
+        cells.append(cell)
+    if in_solution:
+        raise ValueError("a solution-start cell has no matching solution-end cell")
+    nb.cells = cells
+    return nb
+
+
+def write_students(out: Path) -> list[Path]:
+    """Write the student copy of every chapter into ``out/chapters``; return the paths."""
+    (out / "chapters").mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb")):
+        target = out / "chapters" / path.name
+        nbformat.write(student_version(nbformat.read(path, as_version=4)), target)
+        written.append(target)
+    return written
+
+
+def exercises(nb) -> list[dict]:
+    """Each exercise of a notebook: its label, first sentence, and the checker that grades it (or None)."""
+    found, current = [], None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for label, text in EXERCISE.findall(_source(cell)):
+                first = re.split(r"(?<=[.?!])\s", " ".join(text.split()), maxsplit=1)[0]
+                current = {"label": label, "summary": first, "checker": None}
+                found.append(current)
+        elif current and "exercise-stub" in cell.metadata.get("tags", []):
+            checker = re.search(r"checks\.(check_\w+)", _source(cell))
+            current["checker"] = checker.group(1) if checker else None
+    return found
+
+
+def chapter_title(nb) -> str:
+    for cell in nb.cells:
+        m = re.search(r"^# (.+)$", _source(cell), re.M) if cell.cell_type == "markdown" else None
+        if m:
+            return m.group(1).strip()
+    return "?"
+
+
+def index_markdown() -> str:
+    """The Exercises page: every exercise with its chapter and whether a checker grades it."""
+    lines = ["# Exercises", "",
+             "Every chapter ends with exercises. **Graded** ones come with a checker in "
+             "`d2l_utils.checks`: write the function the exercise asks for, run the cell, and the "
+             "checker tests it on inputs you have not seen and tells you what, if anything, is wrong. "
+             "Solutions are folded away under each exercise in the chapter. Teachers: "
+             "`make homework` writes student copies of the chapters, without solutions, into "
+             "`_build/homework/`.", ""]
+    total = graded = 0
+    rows = []
+    for path in sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        items = exercises(nb)
+        total += len(items)
+        graded += sum(e["checker"] is not None for e in items)
+        rows.append(f"\n## [{chapter_title(nb)}](chapters/{path.stem}.ipynb)\n")
+        rows.append("| exercise | graded by |\n| --- | --- |")
+        for e in items:
+            check = f"`{e['checker']}`" if e["checker"] else "(not graded)"
+            summary = e["summary"].replace("|", "\\|")
+            rows.append(f"| {{ref}}`{e['label']}`: {summary} | {check} |")
+    lines.append(f"The book has **{total} exercises, {graded} of them graded**.")
+    return "\n".join(lines + rows) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["students"]:
+        out = Path(argv[1]) if len(argv) > 1 else ROOT / "_build" / "homework"
+        for p in write_students(out):
+            print(f"wrote {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}")
+        return 0
+    if argv[:1] == ["index"]:
+        (ROOT / "exercises.md").write_text(index_markdown())
+        print("wrote exercises.md")
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
