@@ -21,6 +21,7 @@ book: data
 	@echo "Book built: open $(CURDIR)/_build/html/index.html in a browser."
 
 test: data
+	./tools/install_chromium.sh
 	$(BIN)/python -m pytest
 
 # Re-execute chapters and store their outputs: `make execute` (all) or `make execute NB=chapters/01_motivation.ipynb`.

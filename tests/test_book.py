@@ -1,8 +1,6 @@
 """The book as a whole: every chapter stored executed and listed, and the HTML builds with -W."""
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +8,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
-JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 
 
 def load(path):
@@ -75,15 +72,6 @@ def test_plots_are_not_followed_by_stray_reprs(path):
         for out in cell["outputs"]:
             text = "".join(out.get("data", {}).get("text/plain", ""))
             assert not re.match(r"^(<Axes|\[<matplotlib|Text\(|<matplotlib)", text), f"cell {i}: {text[:60]}"
-
-
-@pytest.fixture(scope="session")
-def built_book():
-    """Build the HTML book from the stored outputs, warnings as errors (shared with later tests)."""
-    proc = subprocess.run([str(JUPYTER_BOOK), "build", str(ROOT), "-W", "-n", "--keep-going"],
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    return ROOT / "_build" / "html"
 
 
 def test_book_builds_with_every_chapter_page(built_book):
