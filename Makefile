@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test data execute homework exercises clean
+.PHONY: book test data execute homework exercises bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ homework: $(STAMP)
 # Regenerate exercises.md, the book's list of exercises (a test checks it is up to date).
 exercises: $(STAMP)
 	$(BIN)/python tools/homework.py index
+
+# Speed benchmarks against a hand-written loop and PyTorch (CPU build); not part of `make test`.
+bench: data
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python bench/bench.py
 
 clean:
 	rm -rf _build

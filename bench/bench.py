@@ -1,0 +1,208 @@
+"""Speed benchmarks for the book (`make bench`; not part of `make test`).
+
+On one machine, with the same data held in memory, the same models and batch size 256:
+
+1. ``d2l.train`` against a hand-written hybridized Gluon loop (the helper's overhead);
+2. Gluon (hybridized) against PyTorch eager on the CPU, for the book's MNIST MLP and LeNet
+   (examples per second and test accuracy after the same number of epochs);
+3. ``load_mnist``'s loader against slicing in-memory arrays by hand.
+
+Each timing is the median of ``--repeats`` runs after one warm-up. Prints a table with each ratio
+and its goal.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import d2l_utils as d2l  # noqa: E402  (first: makes MXNet importable)
+import mxnet as mx  # noqa: E402
+import numpy as np  # noqa: E402
+from mxnet import autograd, gluon, init  # noqa: E402
+from mxnet.gluon import nn  # noqa: E402
+
+BATCH = 256
+
+
+def mnist(flat: bool):
+    X_train, y_train, X_test, y_test = d2l.load_mnist_arrays()
+    shape = (-1, 784) if flat else (-1, 1, 28, 28)
+    prep = lambda X: (X.astype(np.float32) / 255).reshape(shape)  # noqa: E731
+    return prep(X_train), y_train.astype(np.int32), prep(X_test), y_test.astype(np.int32)
+
+
+# ---- the book's models, in Gluon and in PyTorch --------------------------------------------
+def gluon_mlp():
+    net = nn.HybridSequential()
+    net.add(nn.Dense(256, activation="relu"), nn.Dense(128, activation="relu"), nn.Dense(10))
+    return net
+
+
+def gluon_lenet():
+    net = nn.HybridSequential()
+    net.add(nn.Conv2D(6, 5, padding=2, activation="relu"), nn.MaxPool2D(2, 2),
+            nn.Conv2D(16, 5, activation="relu"), nn.MaxPool2D(2, 2),
+            nn.Dense(120, activation="relu"), nn.Dense(84, activation="relu"), nn.Dense(10))
+    return net
+
+
+def torch_model(kind: str):
+    import torch.nn as tnn
+    if kind == "mlp":
+        return tnn.Sequential(tnn.Linear(784, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(),
+                              tnn.Linear(128, 10))
+    return tnn.Sequential(tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2),
+                          tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Flatten(),
+                          tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(),
+                          tnn.Linear(84, 10))
+
+
+def new_gluon(kind: str):
+    mx.random.seed(0)
+    net = gluon_mlp() if kind == "mlp" else gluon_lenet()
+    net.initialize(init.Xavier())
+    net.hybridize(static_alloc=True, static_shape=True)
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1, "momentum": 0.9})
+    return net, trainer
+
+
+# ---- training loops -------------------------------------------------------------------------
+def gluon_by_hand(net, trainer, X, y, epochs: int) -> float:
+    """The plainest fast Gluon loop: slice in-memory arrays, record, backward, step."""
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = np.random.permutation(len(X))
+        for i in range(0, len(X), BATCH):
+            idx = order[i:i + BATCH]
+            Xb, yb = mx.nd.array(X[idx]), mx.nd.array(y[idx], dtype="int32")
+            with autograd.record():
+                l = loss(net(Xb), yb)
+            l.backward()
+            trainer.step(len(idx))
+        mx.nd.waitall()
+    return time.perf_counter() - start
+
+
+def gluon_with_helper(net, trainer, X, y, epochs: int) -> float:
+    start = time.perf_counter()
+    d2l.train(net, d2l.load_array((X, y), BATCH), None, gluon.loss.SoftmaxCrossEntropyLoss(),
+              trainer, epochs, verbose=False)
+    mx.nd.waitall()
+    return time.perf_counter() - start
+
+
+def gluon_accuracy(net, X, y) -> float:
+    return d2l.evaluate_accuracy(net, d2l.load_array((X, y), 1000, shuffle=False))
+
+
+def torch_train(kind: str, X, y, epochs: int):
+    import torch
+    torch.manual_seed(0)
+    model = torch_model(kind)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    lossf = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(Xt))
+        for i in range(0, len(Xt), BATCH):
+            idx = order[i:i + BATCH]
+            opt.zero_grad()
+            lossf(model(Xt[idx]), yt[idx]).backward()
+            opt.step()
+    return model, time.perf_counter() - start
+
+
+def torch_accuracy(model, X, y) -> float:
+    import torch
+    with torch.no_grad():
+        return float((model(torch.from_numpy(X)).argmax(1).numpy() == y).mean())
+
+
+# ---- the benchmarks -------------------------------------------------------------------------
+def median_time(fn, repeats: int) -> float:
+    fn()  # warm-up (hybridization, allocation)
+    return statistics.median(fn() for _ in range(repeats))
+
+
+def bench_helper_overhead(epochs: int, repeats: int):
+    X, y, _, _ = mnist(flat=True)
+    net, trainer = new_gluon("mlp")
+    by_hand = median_time(lambda: gluon_by_hand(net, trainer, X, y, epochs), repeats)
+    helper = median_time(lambda: gluon_with_helper(net, trainer, X, y, epochs), repeats)
+    return ("1. d2l.train vs hand-written hybridized loop (MLP)", f"{by_hand / epochs:.2f} s/epoch",
+            f"{helper / epochs:.2f} s/epoch", helper / by_hand, "helper/hand <= 1.10", helper / by_hand <= 1.10)
+
+
+def bench_framework(kind: str, epochs: int, repeats: int):
+    X, y, Xte, yte = mnist(flat=(kind == "mlp"))
+    times = []
+    for _ in range(repeats):
+        net, trainer = new_gluon(kind)
+        gluon_by_hand(net, trainer, X[:BATCH * 4], y[:BATCH * 4], 1)  # warm-up
+        times.append(gluon_by_hand(net, trainer, X, y, epochs))
+    g_time, g_acc = statistics.median(times), gluon_accuracy(net, Xte, yte)
+    times = []
+    for _ in range(repeats):
+        model, t = torch_train(kind, X, y, epochs)
+        times.append(t)
+    t_time, t_acc = statistics.median(times), torch_accuracy(model, Xte, yte)
+    g_rate, t_rate = len(X) * epochs / g_time, len(X) * epochs / t_time
+    return (f"2. Gluon vs PyTorch eager, {kind.upper()} ({epochs} epochs)",
+            f"{g_rate:,.0f} ex/s, acc {g_acc:.4f}", f"{t_rate:,.0f} ex/s, acc {t_acc:.4f}",
+            g_rate / t_rate, "gluon/torch speed >= 1.00", g_rate >= t_rate)
+
+
+def bench_loader(repeats: int):
+    X, y, _, _ = mnist(flat=False)
+    train_iter, _ = d2l.load_mnist(BATCH)
+
+    def by_hand():
+        start = time.perf_counter()
+        order = np.random.permutation(len(X))
+        for i in range(0, len(X), BATCH):
+            idx = order[i:i + BATCH]
+            mx.nd.array(X[idx]).wait_to_read()
+        return time.perf_counter() - start
+
+    def loader():
+        start = time.perf_counter()
+        for Xb, _ in train_iter:
+            Xb.wait_to_read()
+        return time.perf_counter() - start
+
+    hand, helper = median_time(by_hand, repeats), median_time(loader, repeats)
+    return ("3. load_mnist loader vs slicing by hand (1 epoch)", f"{hand:.3f} s", f"{helper:.3f} s",
+            helper / hand, "loader/hand <= 1.10", helper / hand <= 1.10)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-torch", action="store_true")
+    args = parser.parse_args(argv)
+    print(f"machine: {os.cpu_count()} cores; MXNet {mx.__version__}, engine "
+          f"{os.environ.get('MXNET_ENGINE_TYPE', 'ThreadedEnginePerDevice')}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    rows = [bench_helper_overhead(args.epochs, args.repeats), bench_loader(args.repeats)]
+    if not args.skip_torch:
+        import torch
+        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
+        rows += [bench_framework("mlp", args.epochs, args.repeats), bench_framework("lenet", 1, args.repeats)]
+    header = ("benchmark", "A", "B", "ratio", "goal", "met")
+    table = [header] + [(r[0], r[1], r[2], f"{r[3]:.2f}", r[4], "yes" if r[5] else "NO") for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
