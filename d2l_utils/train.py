@@ -94,17 +94,39 @@ def evaluate_accuracy(net, data_iter, ctx=None) -> float:
     return correct / total
 
 
+def make_trainer(net, trainer, kvstore: str = "device"):
+    """A ``gluon.Trainer`` from ``trainer``: one already made, or ``(optimizer, params)`` plus ``kvstore``.
+
+    Returns the trainer and how many processes share each step (``dist_*`` kvstores: the workers).
+    """
+    if isinstance(trainer, gluon.Trainer):
+        if kvstore != "device":
+            raise ValueError("a ready-made Trainer brings its own kvstore: pass kvstore when you "
+                             "create it, or pass the optimizer as ('sgd', {'learning_rate': ...})")
+        return trainer, 1
+    if not (isinstance(trainer, tuple) and len(trainer) == 2 and isinstance(trainer[0], str)):
+        raise ValueError(f"trainer must be a gluon.Trainer or (optimizer name, params dict), got {trainer!r}")
+    kv = mx.kv.create(kvstore) if kvstore.startswith("dist") else kvstore
+    workers = kv.num_workers if kvstore.startswith("dist") else 1
+    return gluon.Trainer(net.collect_params(), trainer[0], trainer[1], kvstore=kv), workers
+
+
 def train(net, train_iter, test_iter, loss, trainer, num_epochs: int, ctx=None,
-          hybridize: bool = False, verbose: bool = True, animator=None) -> dict[str, list[float]]:
+          hybridize: bool = False, verbose: bool = True, animator=None,
+          kvstore: str = "device") -> dict[str, list[float]]:
     """Train ``net`` for ``num_epochs``; return the per-epoch history.
 
-    ``ctx`` is one context or a list (each batch is split across them). The history has
-    ``loss`` (mean training loss), ``train_acc``, ``test_acc`` and ``examples_per_sec``.
-    With ``verbose`` one line per epoch is printed; an ``Animator`` (see ``plot``) is updated.
+    ``ctx`` is one context or a list (each batch is split across them). ``trainer`` is a
+    ``gluon.Trainer`` or ``(optimizer, params)``; with the latter, ``kvstore`` picks how gradients
+    are combined ('device', 'local', or 'dist_sync' across processes, each passing its own shard of
+    the data in batches of one size, e.g. ``ArrayLoader(..., last_batch='discard')``). The history
+    has ``loss`` (mean training loss), ``train_acc``, ``test_acc`` and ``examples_per_sec``.
+    With ``verbose`` one line per epoch is printed; an ``Animator`` is updated.
     """
     if num_epochs < 1:
         raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
     ctx_list = _as_ctx_list(ctx)
+    trainer, workers = make_trainer(net, trainer, kvstore)
     if hybridize:
         net.hybridize(static_alloc=True, static_shape=True)
     history = {"loss": [], "train_acc": [], "test_acc": [], "examples_per_sec": []}
@@ -118,7 +140,7 @@ def train(net, train_iter, test_iter, loss, trainer, num_epochs: int, ctx=None,
                 losses = [loss(o, t) for o, t in zip(outputs, ys)]
             for l in losses:
                 l.backward()
-            trainer.step(X.shape[0])
+            trainer.step(X.shape[0] * workers)  # dist_sync sums the workers' gradients
             for o, t, l in zip(outputs, ys, losses):
                 loss_sums.append(l.sum())
                 correct_sums.append(_num_correct(o, t))

@@ -110,3 +110,22 @@ def test_wrong_input_shape_is_reported():
     net(mx.nd.ones((1, 2)))
     with pytest.raises(mx.base.MXNetError, match="[Ss]hape"):
         evaluate_accuracy(net, [(mx.nd.ones((4, 3)), mx.nd.zeros(4))])
+
+
+def test_trainer_from_optimizer_spec():
+    net = make_net()
+    history = train(net, data.load_array(blobs(), 50), None, gluon.loss.SoftmaxCrossEntropyLoss(),
+                    ("adam", {"learning_rate": 0.05}), 2, verbose=False, kvstore="local")
+    assert history["train_acc"][-1] >= 0.95
+
+
+@pytest.mark.parametrize("trainer, kvstore, message", [
+    ("sgd", "device", "gluon.Trainer or"),
+    (("sgd",), "device", "gluon.Trainer or"),
+    (None, "dist_sync", "brings its own kvstore")])
+def test_bad_trainer_arguments(trainer, kvstore, message):
+    net = make_net()
+    if trainer is None:
+        trainer = gluon.Trainer(net.collect_params(), "sgd")
+    with pytest.raises(ValueError, match=message):
+        train(net, [], None, None, trainer, 1, kvstore=kvstore)
