@@ -45,11 +45,12 @@ def test_chapter_stored_executed_without_errors(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_starts_with_the_colab_cell(path):
     """Every chapter opens with the same Colab set-up cell, installing from this repository."""
-    first = "".join(code_cells(load(path))[0]["source"])
-    reference = "".join(code_cells(load(CHAPTERS[0]))[0]["source"])
+    first = code_cells(load(path))[0]
+    reference = (ROOT / "tools" / "colab_cell.txt").read_text().rstrip("\n")
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    assert f"git+{repo}" in first, "the Colab cell must install d2l_utils from _config.yml's repository.url"
-    assert first == reference, "copy the Colab cell from chapter 1 unchanged"
+    assert f"git+{repo}" in reference, "tools/colab_cell.txt must install from _config.yml's repository.url"
+    assert "".join(first["source"]) == reference, "run `python tools/colab_cell.py` to put the Colab cell first"
+    assert "hide-input" in first["metadata"].get("tags", [])
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -61,7 +62,7 @@ def test_chapter_asserts_its_claims_in_hidden_cells(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_ends_with_three_exercises(path):
-    text = "".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    text = "\n".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
     assert len(re.findall(r"^:::\{exercise\}", text, re.M)) >= 3
 
 

@@ -114,6 +114,7 @@ def index_markdown() -> str:
         for e in items:
             check = f"`{e['checker']}`" if e["checker"] else "(not graded)"
             summary = e["summary"].replace("|", "\\|")
+            summary = re.sub(r"\]\((\d\d_\w+\.ipynb)", r"](chapters/\1", summary)  # links from chapters/
             rows.append(f"| {{ref}}`{e['label']}`: {summary} | {check} |")
     lines.append(f"The book has **{total} exercises, {graded} of them graded**.")
     return "\n".join(lines + rows) + "\n"
