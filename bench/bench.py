@@ -67,7 +67,7 @@ def new_gluon(kind: str):
     net = gluon_mlp() if kind == "mlp" else gluon_lenet()
     net.initialize(init.Xavier())
     net.hybridize(static_alloc=True, static_shape=True)
-    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1, "momentum": 0.9})
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.05, "momentum": 0.9})
     return net, trainer
 
 
@@ -105,7 +105,7 @@ def torch_train(kind: str, X, y, epochs: int):
     import torch
     torch.manual_seed(0)
     model = torch_model(kind)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     lossf = torch.nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
     start = time.perf_counter()
@@ -168,13 +168,14 @@ def bench_loader(repeats: int):
         order = np.random.permutation(len(X))
         for i in range(0, len(X), BATCH):
             idx = order[i:i + BATCH]
-            mx.nd.array(X[idx]).wait_to_read()
+            Xb, yb = mx.nd.array(X[idx]), mx.nd.array(y[idx], dtype="int32")
+            Xb.wait_to_read(), yb.wait_to_read()
         return time.perf_counter() - start
 
     def loader():
         start = time.perf_counter()
-        for Xb, _ in train_iter:
-            Xb.wait_to_read()
+        for Xb, yb in train_iter:
+            Xb.wait_to_read(), yb.wait_to_read()
         return time.perf_counter() - start
 
     hand, helper = median_time(by_hand, repeats), median_time(loader, repeats)
@@ -194,6 +195,7 @@ def main(argv=None) -> int:
     rows = [bench_helper_overhead(args.epochs, args.repeats), bench_loader(args.repeats)]
     if not args.skip_torch:
         import torch
+        torch.set_num_threads(os.cpu_count())  # PyTorch may default to one thread per physical core
         print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
         rows += [bench_framework("mlp", args.epochs, args.repeats), bench_framework("lenet", 1, args.repeats)]
     header = ("benchmark", "A", "B", "ratio", "goal", "met")

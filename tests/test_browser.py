@@ -97,8 +97,9 @@ def test_page_as_a_reader_sees_it(browser, server, page):
     # Images: make lazy ones load, then every one must have decoded.
     browser.execute_script("document.querySelectorAll('img').forEach(i => i.loading = 'eager'); "
                            "window.scrollTo(0, document.body.scrollHeight);")
-    broken = wait_for(browser, "Array.from(document.images).every(i => i.complete) && "
-                               "Array.from(document.images).filter(i => i.naturalWidth === 0).map(i => i.src)")
+    assert wait_for(browser, "Array.from(document.images).every(i => i.complete)"), f"{page}: images still loading"
+    broken = browser.execute_script(
+        "return Array.from(document.images).filter(i => i.naturalWidth === 0).map(i => i.src)")
     assert broken == [], f"{page}: images failed to load: {broken}"
 
     # The sidebar lists every chapter.
