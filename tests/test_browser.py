@@ -1,8 +1,9 @@
 """The rendered book as a reader sees it: every page opened in headless Chromium.
 
 Checks each page loads without JavaScript errors, math is typeset, every image loads, the sidebar
-lists every chapter, code cells show their outputs and chapter pages have launch buttons. Saves one
-screenshot per page in _build/screenshots/. `make test` installs Chromium first
+lists every chapter, code cells show their outputs and chapter pages have launch buttons. Saves a
+screenshot of each page's top in _build/screenshots/, plus its first displayed formula and its
+first figure where it has them. `make test` installs Chromium first
 (tools/install_chromium.sh); the test skips only when that was impossible.
 """
 import functools
@@ -120,6 +121,10 @@ def test_page_as_a_reader_sees_it(browser, server, page):
 
     browser.execute_script("window.scrollTo(0, 0);")
     browser.save_screenshot(str(SHOTS / (Path(page).stem + ".png")))
+    for kind, selector in [("math", "mjx-container[display='true']"), ("figure", ".cell_output img")]:
+        if browser.execute_script(f"const e = document.querySelector(\"{selector}\"); "
+                                  "if (e) { e.scrollIntoView({block: 'center'}); } return !!e;"):
+            browser.save_screenshot(str(SHOTS / f"{Path(page).stem}-{kind}.png"))
 
     # JavaScript errors (network failures to outside hosts are expected offline and reported apart).
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
