@@ -188,6 +188,18 @@ _CH3_OVERFLOW_HINT = ("exp overflows float32 above about 88: subtract each row's
                       "before exponentiating (the log-sum-exp trick)")
 
 
+def _ch3_per_example(ex: str, got, n: int):
+    """The student's losses as numpy (None if unreadable), or a failure if they were reduced to one number."""
+    try:
+        got_np = to_numpy(got)
+    except (TypeError, ValueError):
+        return None, None
+    if got_np.size == 1:
+        return None, CheckResult(ex, False, f"return one loss per example, shape ({n},), not their mean "
+                                 f"or sum; got shape {got_np.shape}")
+    return got_np, None
+
+
 def _ch3_logsumexp(z: np.ndarray) -> np.ndarray:
     m = z.max(axis=1)
     return m + np.log(np.exp(z - m[:, None]).sum(axis=1))
@@ -219,13 +231,9 @@ def check_softmax_cross_entropy(softmax_cross_entropy) -> CheckResult:
             return failed
         picked = z[np.arange(n), labels]
         expected = _ch3_logsumexp(z) - picked
-        try:
-            got_np = to_numpy(got)
-        except (TypeError, ValueError):
-            got_np = None
-        if got_np is not None and got_np.size == 1:
-            return CheckResult(ex, False, f"return one loss per example, shape ({n},), not their mean "
-                               f"or sum; got shape {got_np.shape}")
+        got_np, failed = _ch3_per_example(ex, got, n)
+        if failed is not None:
+            return failed
         if got_np is not None and got_np.shape == expected.shape and not np.all(np.isfinite(got_np)) and overflow_hint:
             return CheckResult(ex, False, overflow_hint)
         problem = _ch2_problem(got, expected, "the loss", [
@@ -254,13 +262,9 @@ def check_bce_with_logits(bce_with_logits) -> CheckResult:
         if failed is not None:
             return failed
         expected = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        try:
-            got_np = to_numpy(got)
-        except (TypeError, ValueError):
-            got_np = None
-        if got_np is not None and got_np.size == 1:
-            return CheckResult(ex, False, f"return one loss per example, shape ({n},), not their mean "
-                               f"or sum; got shape {got_np.shape}")
+        got_np, failed = _ch3_per_example(ex, got, n)
+        if failed is not None:
+            return failed
         stable = ("sigmoid(z) rounds to exactly 0 or 1 in float32 for large |z|, so log(sigmoid(z)) or "
                   "log(1 - sigmoid(z)) breaks; rewrite the loss in z alone: "
                   "max(z, 0) - z y + log(1 + exp(-|z|))")
