@@ -7,6 +7,7 @@ Import this module before ``mxnet``; ``import d2l_utils`` does that for you.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import numpy
@@ -50,6 +51,29 @@ def check_distutils(python_version: tuple[int, int] | None = None) -> None:
             f"MXNet 1.9.1 imports `distutils`, which Python {python_version[0]}.{python_version[1]} "
             "no longer ships. Run `pip install setuptools` (it provides distutils) and try again."
         ) from err
+
+
+def import_gluoncv():
+    """Import GluonCV 0.10 (the model zoo of chapter 8) even where PyTorch 2 is installed, as on Colab.
+
+    GluonCV raises ``RuntimeError`` at import when it finds PyTorch 2 beside MXNet, although its
+    MXNet half does not use PyTorch; so PyTorch is hidden from it while it loads.
+    """
+    if "gluoncv" in sys.modules:
+        return sys.modules["gluoncv"]
+    if importlib.util.find_spec("gluoncv") is None:
+        raise ImportError("GluonCV is not installed: run `pip install gluoncv==0.10.5.post0` "
+                          "(requirements.txt pins it) and run this cell again.")
+    missing = object()
+    torch = sys.modules.get("torch", missing)
+    sys.modules["torch"] = None  # `import torch` now raises ImportError, which GluonCV tolerates
+    try:
+        return importlib.import_module("gluoncv")
+    finally:
+        if torch is missing:
+            del sys.modules["torch"]
+        else:
+            sys.modules["torch"] = torch
 
 
 def prepare_for_mxnet() -> list[str]:

@@ -74,3 +74,26 @@ def test_import_without_distutils_fails_clearly():
 
 def test_distutils_available_here():
     compat.check_distutils()  # setuptools is a requirement, so this must pass on 3.10-3.12
+
+
+def test_gluoncv_imports_beside_pytorch_2():
+    """GluonCV 0.10 refuses to load next to PyTorch 2 (Colab ships it); import_gluoncv hides it."""
+    fake_torch = ("import sys, types, d2l_utils\n"
+                  "torch = types.ModuleType('torch'); torch.__version__ = '2.13.0+cpu'\n"
+                  "sys.modules['torch'] = torch\n")
+    plain = run_python(fake_torch + "import gluoncv\n")
+    assert "Legacy torch==2.13.0+cpu detected" in plain.stderr  # the failure being worked around
+    proc = run_python(fake_torch + "gluoncv = d2l_utils.import_gluoncv()\n"
+                      "from gluoncv import model_zoo\n"
+                      "assert sys.modules['torch'] is torch  # put back afterwards\n"
+                      "assert d2l_utils.import_gluoncv() is gluoncv\n"
+                      "print(type(model_zoo.get_model('resnet18_v1', pretrained=False)).__name__)\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ResNetV1"
+
+
+def test_gluoncv_missing_says_how_to_install(monkeypatch):
+    monkeypatch.delitem(sys.modules, "gluoncv", raising=False)
+    monkeypatch.setattr(compat.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match=r"pip install gluoncv==0\.10\.5\.post0"):
+        compat.import_gluoncv()
