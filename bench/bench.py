@@ -72,27 +72,52 @@ def new_gluon(kind: str):
 
 
 # ---- training loops -------------------------------------------------------------------------
-def gluon_by_hand(net, trainer, X, y, epochs: int) -> float:
-    """The plainest fast Gluon loop: slice in-memory arrays, record, backward, step."""
-    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+class WithLoss(gluon.HybridBlock):
+    """The network and its loss as one block, so hybridizing compiles both into one graph."""
+
+    def __init__(self, net, loss):
+        super().__init__()
+        self.net, self.loss = net, loss
+
+    def hybrid_forward(self, F, X, y):
+        return self.loss(self.net(X), y)
+
+
+def gluon_by_hand(net, trainer, X, y, epochs: int, loop: str = "fast") -> float:
+    """A hand-written Gluon loop over in-memory data: record, backward, step.
+
+    ``fast``: the data held in MXNet and each batch gathered there; network and loss compiled as
+    one graph. ``plain``: each batch copied from NumPy; the loss applied after the network.
+    """
+    if loop == "fast":
+        step = WithLoss(net, gluon.loss.SoftmaxCrossEntropyLoss())
+        step.hybridize(static_alloc=True, static_shape=True)
+        X_held, y_held = mx.nd.array(X), mx.nd.array(y, dtype="int32")
+    else:
+        loss = gluon.loss.SoftmaxCrossEntropyLoss()
     start = time.perf_counter()
     for _ in range(epochs):
         order = np.random.permutation(len(X))
+        if loop == "fast":
+            order = mx.nd.array(order, dtype="int64")
         for i in range(0, len(X), BATCH):
             idx = order[i:i + BATCH]
-            Xb, yb = mx.nd.array(X[idx]), mx.nd.array(y[idx], dtype="int32")
-            with autograd.record():
-                l = loss(net(Xb), yb)
+            if loop == "fast":
+                with autograd.record():
+                    l = step(mx.nd.take(X_held, idx), mx.nd.take(y_held, idx))
+            else:
+                Xb, yb = mx.nd.array(X[idx]), mx.nd.array(y[idx], dtype="int32")
+                with autograd.record():
+                    l = loss(net(Xb), yb)
             l.backward()
-            trainer.step(len(idx))
+            trainer.step(idx.shape[0])
         mx.nd.waitall()
     return time.perf_counter() - start
 
 
-def gluon_with_helper(net, trainer, X, y, epochs: int) -> float:
+def gluon_with_helper(net, trainer, loader, epochs: int) -> float:
     start = time.perf_counter()
-    d2l.train(net, d2l.load_array((X, y), BATCH), None, gluon.loss.SoftmaxCrossEntropyLoss(),
-              trainer, epochs, verbose=False)
+    d2l.train(net, loader, None, gluon.loss.SoftmaxCrossEntropyLoss(), trainer, epochs, verbose=False)
     mx.nd.waitall()
     return time.perf_counter() - start
 
@@ -135,7 +160,8 @@ def bench_helper_overhead(epochs: int, repeats: int):
     X, y, _, _ = mnist(flat=True)
     net, trainer = new_gluon("mlp")
     by_hand = median_time(lambda: gluon_by_hand(net, trainer, X, y, epochs), repeats)
-    helper = median_time(lambda: gluon_with_helper(net, trainer, X, y, epochs), repeats)
+    loader = d2l.load_array((X, y), BATCH)
+    helper = median_time(lambda: gluon_with_helper(net, trainer, loader, epochs), repeats)
     return ("1. d2l.train vs hand-written hybridized loop (MLP)", f"{by_hand / epochs:.2f} s/epoch",
             f"{helper / epochs:.2f} s/epoch", helper / by_hand, "helper/hand <= 1.10", helper / by_hand <= 1.10)
 
@@ -183,15 +209,52 @@ def bench_loader(repeats: int):
             helper / hand, "loader/hand <= 1.10", helper / hand <= 1.10)
 
 
+def gluon_rate(kind: str, loop: str, repeats: int) -> float:
+    """Examples per second of the hand-written loop (median over ``repeats`` fresh networks)."""
+    X, y, _, _ = mnist(flat=(kind == "mlp"))
+    epochs, times = (2 if kind == "mlp" else 1), []
+    for _ in range(repeats):
+        net, trainer = new_gluon(kind)
+        gluon_by_hand(net, trainer, X[:BATCH * 4], y[:BATCH * 4], 1, loop)  # warm-up
+        times.append(gluon_by_hand(net, trainer, X, y, epochs, loop))
+    return len(X) * epochs / statistics.median(times)
+
+
+LEVERS = [("MXNet's own settings, plain loop", {"D2L_MXNET_DEFAULTS": "0"}, "plain"),
+          ("the book's settings, plain loop", {}, "plain"),
+          ("the book's settings, fast loop", {}, "fast")]
+
+
+def bench_levers(repeats: int) -> None:
+    """What the settings and the loop each bring: every row runs in a fresh process."""
+    import subprocess
+    print("\nexamples/s of the hand-written Gluon loop (fresh process per row; settings from d2l_utils.compat)")
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("OMP_NUM_THREADS", "MXNET_ENGINE_TYPE", "MXNET_OPTIMIZER_AGGREGATION_SIZE")}
+    for label, env, loop in LEVERS:
+        rates = []
+        for kind in ("mlp", "lenet"):
+            out = subprocess.run([sys.executable, __file__, "--rate", kind, loop, "--repeats", str(repeats)],
+                                 env=dict(base, **env), capture_output=True, text=True, check=True).stdout
+            rates.append(float(out.split()[-1]))
+        print(f"{label:<34} MLP {rates[0]:>9,.0f}   LeNet {rates[1]:>7,.0f}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-torch", action="store_true")
+    parser.add_argument("--levers", action="store_true", help="also time each speed setting on its own")
+    parser.add_argument("--rate", nargs=2, metavar=("KIND", "LOOP"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.rate:  # one row of --levers, in its own process
+        print(gluon_rate(*args.rate, args.repeats))
+        return 0
     print(f"machine: {os.cpu_count()} cores; MXNet {mx.__version__}, engine "
           f"{os.environ.get('MXNET_ENGINE_TYPE', 'ThreadedEnginePerDevice')}, "
-          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, MXNET_OPTIMIZER_AGGREGATION_SIZE="
+          f"{os.environ.get('MXNET_OPTIMIZER_AGGREGATION_SIZE', 'unset')}")
     rows = [bench_helper_overhead(args.epochs, args.repeats), bench_loader(args.repeats)]
     if not args.skip_torch:
         import torch
@@ -203,6 +266,8 @@ def main(argv=None) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+    if args.levers:
+        bench_levers(args.repeats)
     return 0
 
 

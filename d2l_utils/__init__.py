@@ -6,6 +6,7 @@ Python 3.12 (see ``compat``). Each helper is taught in a chapter before the book
 from . import compat
 
 compat.prepare_for_mxnet()
+compat.import_mxnet_quietly()
 
 from . import checks  # noqa: E402
 from .compat import import_gluoncv  # noqa: E402

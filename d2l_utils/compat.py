@@ -7,7 +7,9 @@ Import this module before ``mxnet``; ``import d2l_utils`` does that for you.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
+import os
 import sys
 
 import numpy
@@ -76,8 +78,96 @@ def import_gluoncv():
             sys.modules["torch"] = torch
 
 
+def threads_per_core(siblings: str) -> int:
+    """How many CPUs share a core, from Linux's ``thread_siblings_list`` (e.g. ``"0-1"`` or ``"2,6"``)."""
+    count = 0
+    for part in siblings.strip().split(","):
+        first, _, last = part.partition("-")
+        count += int(last) - int(first) + 1 if last else 1
+    return max(1, count)
+
+
+def physical_cores() -> int:
+    """CPU cores this process may use, counting a core once even with hyper-threading."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    try:
+        with open(f"/sys/devices/system/cpu/cpu{cpus[0]}/topology/thread_siblings_list") as f:
+            per_core = threads_per_core(f.read())
+    except (OSError, ValueError):
+        per_core = 1  # not Linux, or no topology: count every CPU
+    return max(1, len(cpus) // per_core)
+
+
+def _gpu_build_installed() -> bool:
+    return any((dist.metadata["Name"] or "").lower().startswith("mxnet-cu")
+               for dist in importlib.metadata.distributions())
+
+
+def cpu_speed_settings(cores: int | None = None, gpu_build: bool | None = None) -> dict[str, str]:
+    """The MXNet settings that made the book's CPU training fastest (measured in ``bench/``).
+
+    * ``OMP_NUM_THREADS``: one thread per core; MXNet otherwise takes half the cores on x86,
+      counting on hyper-threading, which leaves a 2-core machine with one thread.
+    * ``MXNET_ENGINE_TYPE=NaiveEngine`` (2 cores or more): run each operator at once on the
+      calling thread with all cores, instead of one background thread beside Python's.
+    * ``MXNET_OPTIMIZER_AGGREGATION_SIZE=1``: update each parameter on its own; MXNet's fused
+      multi-update is slower on the CPU when a large weight shares it with small ones.
+
+    None of them is chosen for a GPU build of MXNet, where the threaded engine keeps the GPU busy.
+    """
+    cores = physical_cores() if cores is None else cores
+    gpu_build = _gpu_build_installed() if gpu_build is None else gpu_build
+    if gpu_build:
+        return {}
+    settings = {"OMP_NUM_THREADS": str(cores), "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1"}
+    if cores >= 2:
+        settings["MXNET_ENGINE_TYPE"] = "NaiveEngine"
+    return settings
+
+
+def apply_cpu_speed_settings() -> dict[str, str]:
+    """Set each of ``cpu_speed_settings()`` that the environment does not set already.
+
+    Returns what it set. It must run before ``import mxnet`` (MXNet reads them once, at import),
+    so it does nothing once MXNet is imported; ``D2L_MXNET_DEFAULTS=0`` turns it off.
+    """
+    if "mxnet" in sys.modules or os.environ.get("D2L_MXNET_DEFAULTS") == "0":
+        return {}
+    chosen = {k: v for k, v in cpu_speed_settings().items() if k not in os.environ}
+    os.environ.update(chosen)
+    return chosen
+
+
+def import_mxnet_quietly():
+    """``import mxnet``, minus the line MXNet's C++ core prints when an engine type is chosen.
+
+    Anything else MXNet writes to standard error while importing is passed on unchanged.
+    """
+    if "mxnet" in sys.modules:
+        return sys.modules["mxnet"]
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            mxnet = importlib.import_module("mxnet")
+            mxnet.nd.waitall()  # the engine starts (and reports its type) on first use
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            text = captured.read().decode(errors="replace")
+    rest = "".join(line for line in text.splitlines(keepends=True) if "MXNet start using engine" not in line)
+    if rest:
+        sys.stderr.write(rest)
+    return mxnet
+
+
 def prepare_for_mxnet() -> list[str]:
     """Run every check and fix above; call it before the first ``import mxnet``."""
     check_numpy_version()
     check_distutils()
+    apply_cpu_speed_settings()
     return restore_numpy_aliases()

@@ -212,10 +212,12 @@ def load_mnist_arrays(root: str | os.PathLike | None = None):
 
 
 class ArrayLoader:
-    """Mini-batches sliced from in-memory arrays: the fast stand-in for a Gluon DataLoader.
+    """Mini-batches cut from in-memory arrays: the fast stand-in for a Gluon DataLoader.
 
-    Iterating yields tuples of MXNet arrays (``mx.np`` when numpy mode is on, else ``mx.nd``);
-    ``shuffle`` draws a new order each epoch from ``numpy.random`` (seed it for reproducibility).
+    The arrays are copied into MXNet once, on the first pass; each batch is then gathered by one
+    MXNet operator per array instead of a copy from NumPy. Iterating yields tuples of MXNet arrays
+    (``mx.np`` when numpy mode is on, else ``mx.nd``); ``shuffle`` draws a new order each epoch
+    from ``numpy.random`` (seed it for reproducibility).
     """
 
     def __init__(self, arrays, batch_size: int, shuffle: bool = False, last_batch: str = "keep"):
@@ -231,18 +233,26 @@ class ArrayLoader:
             raise ValueError(f"last_batch must be 'keep' or 'discard', got {last_batch!r}")
         self.arrays, self.batch_size, self.shuffle, self.last_batch = arrays, batch_size, shuffle, last_batch
         self.num_examples = lengths.pop()
+        self._held = None  # the MXNet copies, made on the first pass
 
     def __len__(self) -> int:
         full, rest = divmod(self.num_examples, self.batch_size)
         return full + (1 if rest and self.last_batch == "keep" else 0)
 
     def __iter__(self):
-        order = np.random.permutation(self.num_examples) if self.shuffle else None
-        make = mx.np.array if mx.util.is_np_array() else mx.nd.array
+        if self._held is None:
+            self._held = [mx.nd.array(a, dtype=a.dtype) for a in self.arrays]
+        order = None
+        if self.shuffle:
+            order = mx.nd.array(np.random.permutation(self.num_examples), dtype="int64")
+        as_np = mx.util.is_np_array()
         for b in range(len(self)):
             lo, hi = b * self.batch_size, min((b + 1) * self.batch_size, self.num_examples)
-            idx = slice(lo, hi) if order is None else order[lo:hi]
-            yield tuple(make(a[idx], dtype=a.dtype) for a in self.arrays)
+            if order is None:
+                batch = [mx.nd.slice_axis(a, axis=0, begin=lo, end=hi) for a in self._held]
+            else:
+                batch = [mx.nd.take(a, order[lo:hi], axis=0) for a in self._held]
+            yield tuple(x.as_np_ndarray() for x in batch) if as_np else tuple(batch)
 
 
 def load_array(arrays, batch_size: int, shuffle: bool = True) -> ArrayLoader:

@@ -94,6 +94,40 @@ def evaluate_accuracy(net, data_iter, ctx=None) -> float:
     return correct / total
 
 
+class NetWithLoss(gluon.HybridBlock):
+    """``net`` followed by ``loss`` as one block: returns the losses, their sum and the number of
+    correct predictions (from class scores).
+
+    Hybridized, the loss and the score-keeping join the network's graph, so a training step runs
+    one compiled graph forward and one backward instead of a dozen separate operators besides.
+    """
+
+    def __init__(self, net, loss):
+        super().__init__()
+        self.net, self.loss = net, loss
+
+    def hybrid_forward(self, F, X, y):
+        outputs = self.net(X)
+        losses = self.loss(outputs, y)
+        ops = F.np if mx.util.is_np_array() else F  # numpy mode has its own operators
+        predicted = ops.argmax(outputs, axis=1).astype("float32")
+        return losses, ops.sum(losses), ops.sum(predicted == y.astype("float32"))
+
+
+def _step_function(net, loss):
+    """What a training step calls: the compiled NetWithLoss where net and loss can both be compiled."""
+    if isinstance(net, gluon.HybridBlock) and isinstance(loss, gluon.HybridBlock) and net._active:
+        fused = NetWithLoss(net, loss)
+        fused.hybridize(static_alloc=True, static_shape=True)
+        return fused
+
+    def separate(X, y):
+        outputs = net(X)
+        losses = loss(outputs, y)
+        return losses, losses.sum(), _num_correct(outputs, y)
+    return separate
+
+
 def make_trainer(net, trainer, kvstore: str = "device"):
     """A ``gluon.Trainer`` from ``trainer``: one already made, or ``(optimizer, params)`` plus ``kvstore``.
 
@@ -121,7 +155,8 @@ def train(net, train_iter, test_iter, loss, trainer, num_epochs: int, ctx=None,
     are combined ('device', 'local', or 'dist_sync' across processes, each passing its own shard of
     the data in batches of one size, e.g. ``ArrayLoader(..., last_batch='discard')``). The history
     has ``loss`` (mean training loss), ``train_acc``, ``test_acc`` and ``examples_per_sec``.
-    With ``verbose`` one line per epoch is printed; an ``Animator`` is updated.
+    With ``verbose`` one line per epoch is printed; an ``Animator`` is updated. A hybridized
+    ``net`` (``hybridize=True`` or your own call) is compiled together with a Gluon ``loss``.
     """
     if num_epochs < 1:
         raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
@@ -129,6 +164,7 @@ def train(net, train_iter, test_iter, loss, trainer, num_epochs: int, ctx=None,
     trainer, workers = make_trainer(net, trainer, kvstore)
     if hybridize:
         net.hybridize(static_alloc=True, static_shape=True)
+    step = _step_function(net, loss)
     history = {"loss": [], "train_acc": [], "test_acc": [], "examples_per_sec": []}
     for epoch in range(num_epochs):
         totals, timer = Accumulator(3), Timer()
@@ -136,14 +172,13 @@ def train(net, train_iter, test_iter, loss, trainer, num_epochs: int, ctx=None,
         for X, y in train_iter:
             Xs, ys = _split(X, ctx_list), _split(y, ctx_list)
             with autograd.record():
-                outputs = [net(x) for x in Xs]
-                losses = [loss(o, t) for o, t in zip(outputs, ys)]
-            for l in losses:
-                l.backward()
+                results = [step(x, t) for x, t in zip(Xs, ys)]
+            for losses, _, _ in results:
+                losses.backward()
             trainer.step(X.shape[0] * workers)  # dist_sync sums the workers' gradients
-            for o, t, l in zip(outputs, ys, losses):
-                loss_sums.append(l.sum())
-                correct_sums.append(_num_correct(o, t))
+            for _, loss_sum, correct in results:
+                loss_sums.append(loss_sum)
+                correct_sums.append(correct)
             totals.add(0, 0, X.shape[0])
         totals.add(sum(v.asnumpy().item() for v in loss_sums), sum(v.asnumpy().item() for v in correct_sums), 0)
         seconds = timer.stop()

@@ -97,3 +97,70 @@ def test_gluoncv_missing_says_how_to_install(monkeypatch):
     monkeypatch.setattr(compat.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ImportError, match=r"pip install gluoncv==0\.10\.5\.post0"):
         compat.import_gluoncv()
+
+
+@pytest.mark.parametrize("siblings, count", [("0-1", 2), ("2,6", 2), ("3", 1), ("0-3\n", 4)])
+def test_threads_per_core(siblings, count):
+    assert compat.threads_per_core(siblings) == count
+
+
+def test_physical_cores_is_within_the_cpus():
+    import os
+    assert 1 <= compat.physical_cores() <= os.cpu_count()
+
+
+@pytest.mark.parametrize("cores, gpu_build, expected", [
+    (1, False, {"OMP_NUM_THREADS": "1", "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1"}),
+    (2, False, {"OMP_NUM_THREADS": "2", "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1", "MXNET_ENGINE_TYPE": "NaiveEngine"}),
+    (8, True, {})])
+def test_cpu_speed_settings(cores, gpu_build, expected):
+    """One core keeps the threaded engine (Python overlaps the work); a GPU build keeps everything."""
+    assert compat.cpu_speed_settings(cores, gpu_build) == expected
+
+
+SETTINGS = ("OMP_NUM_THREADS", "MXNET_ENGINE_TYPE", "MXNET_OPTIMIZER_AGGREGATION_SIZE", "D2L_MXNET_DEFAULTS")
+SHOW = ("import os, d2l_utils, mxnet as mx\n"
+        "mx.nd.ones(2).wait_to_read()\n"
+        "print({k: os.environ.get(k) for k in %r})\n" % (SETTINGS[:3],))
+
+
+def run_with(env_extra: dict) -> subprocess.CompletedProcess:
+    import os
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
+    return subprocess.run([sys.executable, "-c", SHOW], env=dict(env, **env_extra),
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_import_applies_the_settings_quietly():
+    proc = run_with({})
+    assert proc.returncode == 0, proc.stderr
+    chosen = eval(proc.stdout)
+    assert chosen == {k: compat.cpu_speed_settings().get(k) for k in SETTINGS[:3]}
+    assert "MXNet start using engine" not in proc.stderr  # MXNet's startup line is filtered out
+
+
+def test_settings_already_made_are_kept_and_can_be_turned_off():
+    kept = eval(run_with({"OMP_NUM_THREADS": "1", "MXNET_ENGINE_TYPE": "ThreadedEnginePerDevice"}).stdout)
+    assert kept["OMP_NUM_THREADS"] == "1" and kept["MXNET_ENGINE_TYPE"] == "ThreadedEnginePerDevice"
+    off = eval(run_with({"D2L_MXNET_DEFAULTS": "0"}).stdout)
+    assert off == {k: None for k in SETTINGS[:3]}
+
+
+def test_settings_are_not_applied_once_mxnet_is_imported(monkeypatch):
+    import mxnet  # noqa: F401  (already imported by d2l_utils in this process)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert compat.apply_cpu_speed_settings() == {}
+    assert "OMP_NUM_THREADS" not in __import__("os").environ
+
+
+def test_import_passes_on_other_mxnet_messages(monkeypatch, capfd):
+    """Only the engine line is dropped: any other text MXNet prints while importing reaches the user."""
+    import os
+    fake = types.ModuleType("mxnet")
+    fake.nd = types.SimpleNamespace(waitall=lambda: os.write(2, b"[00:00:00] engine.cc:54: MXNet start using "
+                                                                  b"engine: NaiveEngine\nsomething to read\n"))
+    monkeypatch.delitem(sys.modules, "mxnet")
+    monkeypatch.setattr(compat.importlib, "import_module", lambda name: fake)
+    assert compat.import_mxnet_quietly() is fake
+    err = capfd.readouterr().err
+    assert "something to read" in err and "start using engine" not in err

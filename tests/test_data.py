@@ -170,6 +170,27 @@ def test_array_loader_returns_np_or_nd_arrays():
         mx.npx.reset_np()
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_array_loader_batches_are_copies_with_the_data_types(shuffle):
+    """Batches come from MXNet's copy of the data: changing one leaves the data set untouched."""
+    X = np.arange(12, dtype=np.float64).reshape(6, 2)
+    y = np.arange(6, dtype=np.int32)
+    pixels = np.arange(6, dtype=np.uint8)
+    loader = data.ArrayLoader((X, y, pixels), 4, shuffle=shuffle)
+    for epoch in range(2):
+        batches = list(loader)
+        assert [b[0].shape for b in batches] == [(4, 2), (2, 2)]
+        assert [a.dtype for a in batches[0]] == [np.float64, np.int32, np.uint8]
+        rows = np.concatenate([b[0].asnumpy() for b in batches])
+        np.testing.assert_array_equal(rows[np.argsort(rows[:, 0])], X)  # each row exactly once
+        for xb, yb, pb in batches:
+            np.testing.assert_array_equal(xb.asnumpy()[:, 0] / 2, yb.asnumpy())
+            np.testing.assert_array_equal(pb.asnumpy(), yb.asnumpy())
+            xb[:] = -1  # a student's in-place edit of a batch...
+    assert next(iter(loader))[0].asnumpy().min() >= 0  # ...changes nothing
+    np.testing.assert_array_equal(loader.arrays[0], np.arange(12).reshape(6, 2))
+
+
 def test_array_loader_discard_last():
     assert len(data.ArrayLoader((np.zeros(10),), 4, last_batch="discard")) == 2
 

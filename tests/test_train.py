@@ -7,7 +7,8 @@ import pytest
 from mxnet import gluon, npx
 
 from d2l_utils import data
-from d2l_utils.train import Accumulator, Timer, accuracy, evaluate_accuracy, train
+from d2l_utils.train import (Accumulator, NetWithLoss, Timer, _step_function, accuracy,
+                             evaluate_accuracy, train)
 
 
 def test_accuracy_from_scores_and_labels():
@@ -129,3 +130,53 @@ def test_bad_trainer_arguments(trainer, kvstore, message):
         trainer = gluon.Trainer(net.collect_params(), "sgd")
     with pytest.raises(ValueError, match=message):
         train(net, [], None, None, trainer, 1, kvstore=kvstore)
+
+
+def test_hybridized_net_trains_with_its_loss_compiled_in():
+    """A hybridized net and a Gluon loss run as one NetWithLoss graph; a Python loss runs after."""
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+    net = make_net()
+    assert not isinstance(_step_function(net, loss), NetWithLoss)  # not hybridized: op by op
+    net.hybridize()
+    assert isinstance(_step_function(net, loss), NetWithLoss)
+    assert not isinstance(_step_function(net, lambda o, t: (o - t) ** 2), NetWithLoss)
+
+
+@pytest.mark.parametrize("np_mode", [False, True])
+def test_compiled_and_separate_loss_train_alike(np_mode):
+    """Same start, same batches: the compiled step (loss inside the graph) matches op by op."""
+    results = []
+    for hybridize in (False, True):
+        if np_mode:
+            npx.set_np()
+        try:
+            mx.random.seed(1)
+            np.random.seed(1)
+            net = make_net()
+            trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+            history = train(net, data.load_array(blobs(), 32), None, gluon.loss.SoftmaxCrossEntropyLoss(),
+                            trainer, 2, hybridize=hybridize, verbose=False)
+            params = [p.data().asnumpy() for p in net.collect_params().values()]
+        finally:
+            npx.reset_np()
+        results.append((history, params))
+    (h_sep, p_sep), (h_fused, p_fused) = results
+    for a, b in zip(p_sep, p_fused):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h_sep["loss"], h_fused["loss"], rtol=1e-5)
+    assert h_sep["train_acc"] == h_fused["train_acc"]
+
+
+def test_train_with_a_python_loss_function():
+    """Losses written as plain functions (chapter 3) still train, one operator at a time."""
+    mx.random.seed(0)
+    X, y = blobs()
+    net = make_net()
+    net.hybridize()
+
+    def cross_entropy(scores, labels):
+        return -mx.nd.pick(mx.nd.log_softmax(scores), labels)
+
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    history = train(net, data.load_array((X, y), 32), None, cross_entropy, trainer, 3, verbose=False)
+    assert history["train_acc"][-1] >= 0.95 and history["loss"][-1] < history["loss"][0]
