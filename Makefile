@@ -38,9 +38,10 @@ exercises: $(STAMP)
 	$(BIN)/python tools/homework.py index
 
 # Speed benchmarks against a hand-written loop and PyTorch (CPU build); not part of `make test`.
+# `make bench ARGS=--levers` also times each speed setting on its own (in fresh processes).
 bench: data
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
-	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench.py $(ARGS)
 
 clean:
 	rm -rf _build

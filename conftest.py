@@ -4,7 +4,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import d2l_utils  # noqa: F401  (first: it makes MXNet importable, see d2l_utils.compat)
+# Floating-point sums split across threads round differently, so the chapters are re-executed with
+# the thread count their stored outputs were made with (tools/execute.py), whatever the machine.
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+import d2l_utils  # noqa: E402,F401  (first: it makes MXNet importable, see d2l_utils.compat)
 
 # Chapters draw each figure once (no live animation) so re-executed outputs match stored ones.
 os.environ["D2L_STATIC_PLOTS"] = "1"

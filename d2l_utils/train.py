@@ -107,6 +107,7 @@ class NetWithLoss(gluon.HybridBlock):
         self.net, self.loss = net, loss
 
     def hybrid_forward(self, F, X, y):
+        """Per-example losses, their sum, and how many rows of scores pick the label ``y``."""
         outputs = self.net(X)
         losses = self.loss(outputs, y)
         ops = F.np if mx.util.is_np_array() else F  # numpy mode has its own operators
