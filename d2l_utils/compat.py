@@ -11,6 +11,7 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
+import tempfile
 
 import numpy
 
@@ -145,8 +146,6 @@ def import_mxnet_quietly():
     """
     if "mxnet" in sys.modules:
         return sys.modules["mxnet"]
-    import tempfile
-
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as captured:
