@@ -1,12 +1,16 @@
 """pytest set-up shared by the unit tests and nbval: static plots, and a chapter timing report."""
 import os
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-# Floating-point sums split across threads round differently, so the chapters are re-executed with
-# the thread count their stored outputs were made with (tools/execute.py), whatever the machine.
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+import nbval.plugin
+
+# Round-off depends on the BLAS kernels, oneDNN's instruction set and the thread count, so the
+# chapters are re-executed with the values their stored outputs were made with (tools/execute.py):
+# `import d2l_utils` pins them (compat.pin_reproducible_numerics); the kernels inherit them.
+os.environ.setdefault("D2L_PIN_NUMERICS", "1")
 
 import d2l_utils  # noqa: E402,F401  (first: it makes MXNet importable, see d2l_utils.compat)
 
@@ -14,6 +18,11 @@ import d2l_utils  # noqa: E402,F401  (first: it makes MXNet importable, see d2l_
 os.environ["D2L_STATIC_PLOTS"] = "1"
 
 _ROOT = Path(__file__).parent
+sys.path.insert(0, str(_ROOT / "tools"))
+import nbval_tolerance  # noqa: E402
+
+# Printed numbers are compared up to round-off, words and integers exactly (tools/nbval_tolerance.py).
+nbval_tolerance.install(nbval.plugin)
 _seconds = defaultdict(float)
 
 

@@ -10,6 +10,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -104,7 +105,73 @@ def _gpu_build_installed() -> bool:
                for dist in importlib.metadata.distributions())
 
 
-def cpu_speed_settings(cores: int | None = None, gpu_build: bool | None = None) -> dict[str, str]:
+def cpu_flags() -> set[str]:
+    """The instruction-set flags Linux reports for this CPU (``avx2``, ``fma``, ...); empty elsewhere."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def mxnet_openblas_path() -> str | None:
+    """Where MXNet's own OpenBLAS lies (the wheel bundles one), without importing MXNet."""
+    spec = importlib.util.find_spec("mxnet")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, "libopenblas.so.0")
+        if os.path.exists(path):
+            return path
+    return None
+
+
+_CORENAME_PROBE = ("import ctypes, sys\n"
+                   "lib = ctypes.CDLL(sys.argv[1])\n"
+                   "lib.openblas_get_corename.restype = ctypes.c_char_p\n"
+                   "print(lib.openblas_get_corename().decode())\n")
+
+
+def openblas_core(path: str | None = None, coretype: str | None = None) -> str | None:
+    """The kernel set MXNet's OpenBLAS picks on this CPU (``openblas_get_corename()``), or None.
+
+    Asked in a separate interpreter (about 25 ms): OpenBLAS decides once, when it is loaded, and
+    this process must not load it before ``OPENBLAS_CORETYPE`` is settled. ``coretype`` forces one.
+    """
+    path = path or mxnet_openblas_path()
+    if path is None:
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_VERBOSE")}
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
+    try:
+        proc = subprocess.run([sys.executable, "-S", "-c", _CORENAME_PROBE, path], env=env,
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    name = proc.stdout.strip()
+    return name if proc.returncode == 0 and name else None
+
+
+#: OpenBLAS kernel sets that use AVX2 and FMA; on a CPU with both, anything else is a slow fallback.
+AVX2_CORES = ("Haswell", "Zen", "SkylakeX", "CooperLake", "SapphireRapids")
+
+
+def openblas_coretype_choice(core: str | None, flags: set[str]) -> str | None:
+    """``Haswell`` when OpenBLAS fell back to older kernels on a CPU that has AVX2 and FMA.
+
+    MXNet 1.9.1's OpenBLAS (0.3.13, December 2020) does not know newer CPUs and then runs its
+    generic SSE3 ``Prescott`` kernels, 2-4 times slower; Haswell's kernels run on any AVX2 CPU.
+    """
+    if core is None or core in AVX2_CORES or not {"avx2", "fma"} <= flags:
+        return None
+    return "Haswell"
+
+
+def cpu_speed_settings(cores: int | None = None, gpu_build: bool | None = None,
+                       openblas: str | None = "probe") -> dict[str, str]:
     """The MXNet settings that made the book's CPU training fastest (measured in ``bench/``).
 
     * ``OMP_NUM_THREADS``: one thread per core; MXNet otherwise takes half the cores on x86,
@@ -113,6 +180,11 @@ def cpu_speed_settings(cores: int | None = None, gpu_build: bool | None = None) 
       calling thread with all cores, instead of one background thread beside Python's.
     * ``MXNET_OPTIMIZER_AGGREGATION_SIZE=1``: update each parameter on its own; MXNet's fused
       multi-update is slower on the CPU when a large weight shares it with small ones.
+    * ``GOMP_SPINCOUNT``: how long an idle OpenMP thread spins before it sleeps. The default
+      (300,000 spins) keeps threads spinning for cores other programs hold, 25-50 times slower
+      on a busy CPU; 10,000 sleeps soon enough there and is as fast on an idle one.
+    * ``OPENBLAS_CORETYPE=Haswell``: only where MXNet's OpenBLAS fell back to generic kernels on
+      a CPU with AVX2 (``openblas`` is the core it picked; "probe" asks it).
 
     None of them is chosen for a GPU build of MXNet, where the threaded engine keeps the GPU busy.
     """
@@ -120,9 +192,15 @@ def cpu_speed_settings(cores: int | None = None, gpu_build: bool | None = None) 
     gpu_build = _gpu_build_installed() if gpu_build is None else gpu_build
     if gpu_build:
         return {}
-    settings = {"OMP_NUM_THREADS": str(cores), "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1"}
+    settings = {"OMP_NUM_THREADS": str(cores), "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1",
+                "GOMP_SPINCOUNT": "10000"}
     if cores >= 2:
         settings["MXNET_ENGINE_TYPE"] = "NaiveEngine"
+    if openblas == "probe":
+        openblas = openblas_core() if "OPENBLAS_CORETYPE" not in os.environ else None
+    coretype = openblas_coretype_choice(openblas, cpu_flags())
+    if coretype:
+        settings["OPENBLAS_CORETYPE"] = coretype
     return settings
 
 
@@ -135,6 +213,32 @@ def apply_cpu_speed_settings() -> dict[str, str]:
     if "mxnet" in sys.modules or os.environ.get("D2L_MXNET_DEFAULTS") == "0":
         return {}
     chosen = {k: v for k, v in cpu_speed_settings().items() if k not in os.environ}
+    os.environ.update(chosen)
+    return chosen
+
+
+def reproducible_numerics_settings(flags: set[str] | None = None) -> dict[str, str]:
+    """What ``make test`` and ``make execute`` pin so that round-off is the same on every AVX2 CPU.
+
+    The same OpenBLAS kernels (Haswell's), the same oneDNN instruction set (AVX2) and two threads,
+    as on the 2-core CI machine. On a CPU without AVX2 only the thread count is pinned.
+    """
+    flags = cpu_flags() if flags is None else flags
+    settings = {"OMP_NUM_THREADS": "2"}
+    if {"avx2", "fma"} <= flags:
+        settings.update(OPENBLAS_CORETYPE="Haswell", DNNL_MAX_CPU_ISA="AVX2")
+    return settings
+
+
+def pin_reproducible_numerics() -> dict[str, str]:
+    """With ``D2L_PIN_NUMERICS=1`` (set by ``make test``), set each of
+    ``reproducible_numerics_settings()`` that the environment does not set already.
+
+    Runs at ``import d2l_utils``, before MXNet loads; the chapters' kernels inherit the variable.
+    """
+    if os.environ.get("D2L_PIN_NUMERICS") != "1" or "mxnet" in sys.modules:
+        return {}
+    chosen = {k: v for k, v in reproducible_numerics_settings().items() if k not in os.environ}
     os.environ.update(chosen)
     return chosen
 
@@ -168,5 +272,6 @@ def prepare_for_mxnet() -> list[str]:
     """Run every check and fix above; call it before the first ``import mxnet``."""
     check_numpy_version()
     check_distutils()
+    pin_reproducible_numerics()
     apply_cpu_speed_settings()
     return restore_numpy_aliases()

@@ -110,24 +110,76 @@ def test_physical_cores_is_within_the_cpus():
 
 
 @pytest.mark.parametrize("cores, gpu_build, expected", [
-    (1, False, {"OMP_NUM_THREADS": "1", "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1"}),
-    (2, False, {"OMP_NUM_THREADS": "2", "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1", "MXNET_ENGINE_TYPE": "NaiveEngine"}),
+    (1, False, {"OMP_NUM_THREADS": "1", "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1", "GOMP_SPINCOUNT": "10000"}),
+    (2, False, {"OMP_NUM_THREADS": "2", "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1", "GOMP_SPINCOUNT": "10000",
+                "MXNET_ENGINE_TYPE": "NaiveEngine"}),
     (8, True, {})])
 def test_cpu_speed_settings(cores, gpu_build, expected):
     """One core keeps the threaded engine (Python overlaps the work); a GPU build keeps everything."""
-    assert compat.cpu_speed_settings(cores, gpu_build) == expected
+    assert compat.cpu_speed_settings(cores, gpu_build, openblas="Haswell") == expected
 
 
-SETTINGS = ("OMP_NUM_THREADS", "MXNET_ENGINE_TYPE", "MXNET_OPTIMIZER_AGGREGATION_SIZE", "D2L_MXNET_DEFAULTS")
+@pytest.mark.parametrize("core, flags, choice", [
+    ("Prescott", {"avx2", "fma", "sse3"}, "Haswell"),   # OpenBLAS 0.3.13 did not know this CPU
+    ("Core2", {"avx2", "fma"}, "Haswell"),
+    ("Zen", {"avx2", "fma"}, None),                     # it knew it: keep its choice
+    ("SkylakeX", {"avx2", "fma", "avx512f"}, None),
+    ("Prescott", {"sse3", "avx"}, None),                # Haswell's kernels would crash without AVX2
+    (None, {"avx2", "fma"}, None)])                     # no MXNet OpenBLAS found
+def test_openblas_coretype_choice(core, flags, choice):
+    assert compat.openblas_coretype_choice(core, flags) == choice
+
+
+def test_slow_openblas_fallback_is_replaced_in_the_settings(monkeypatch):
+    monkeypatch.setattr(compat, "cpu_flags", lambda: {"avx2", "fma"})
+    chosen = compat.cpu_speed_settings(2, False, openblas="Prescott")
+    assert chosen["OPENBLAS_CORETYPE"] == "Haswell"
+    assert "OPENBLAS_CORETYPE" not in compat.cpu_speed_settings(2, True, openblas="Prescott")  # GPU build
+
+
+def test_openblas_core_asks_mxnets_own_openblas():
+    assert compat.mxnet_openblas_path().endswith("mxnet/libopenblas.so.0")
+    assert compat.openblas_core(coretype="Haswell") == "Haswell"
+    assert compat.openblas_core(coretype="Prescott") == "Prescott"
+    assert compat.openblas_core(path="/nonexistent/libopenblas.so.0") is None
+
+
+def test_import_replaces_a_generic_openblas_fallback():
+    """End to end in a fresh interpreter, as on a CPU OpenBLAS 0.3.13 does not know: the probe says
+    'Prescott', so OPENBLAS_CORETYPE=Haswell is set before MXNet loads and its OpenBLAS runs Haswell."""
+    code = ("import ctypes, importlib.util, os, sys\n"
+            f"spec = importlib.util.spec_from_file_location('c', {compat.__file__!r})\n"
+            "c = importlib.util.module_from_spec(spec); spec.loader.exec_module(c)\n"
+            "c.openblas_core = lambda *a, **k: 'Prescott'\n"
+            "c.cpu_flags = lambda: {'avx2', 'fma'}\n"
+            "print(c.apply_cpu_speed_settings().get('OPENBLAS_CORETYPE'))\n"
+            "c.restore_numpy_aliases()\n"
+            "import mxnet\n"
+            "lib = ctypes.CDLL(c.mxnet_openblas_path()); lib.openblas_get_corename.restype = ctypes.c_char_p\n"
+            "print(lib.openblas_get_corename().decode())\n")
+    proc = subprocess.run([sys.executable, "-c", code], env=clean_env({}), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["Haswell", "Haswell"]
+
+
+SETTINGS = ("OMP_NUM_THREADS", "MXNET_ENGINE_TYPE", "MXNET_OPTIMIZER_AGGREGATION_SIZE", "GOMP_SPINCOUNT",
+            "OPENBLAS_CORETYPE", "DNNL_MAX_CPU_ISA", "D2L_MXNET_DEFAULTS", "D2L_PIN_NUMERICS")
+SHOWN = SETTINGS[:6]
 SHOW = ("import os, d2l_utils, mxnet as mx\n"
         "mx.nd.ones(2).wait_to_read()\n"
-        "print({k: os.environ.get(k) for k in %r})\n" % (SETTINGS[:3],))
+        "print({k: os.environ.get(k) for k in %r})\n" % (SHOWN,))
+
+
+def clean_env(env_extra: dict) -> dict:
+    """This process's environment without any of the settings above, plus ``env_extra``."""
+    import os
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
+    return dict(env, **env_extra)
 
 
 def run_with(env_extra: dict) -> subprocess.CompletedProcess:
-    import os
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
-    return subprocess.run([sys.executable, "-c", SHOW], env=dict(env, **env_extra),
+    return subprocess.run([sys.executable, "-c", SHOW], env=clean_env(env_extra),
                           capture_output=True, text=True, timeout=120)
 
 
@@ -135,15 +187,37 @@ def test_import_applies_the_settings_quietly():
     proc = run_with({})
     assert proc.returncode == 0, proc.stderr
     chosen = eval(proc.stdout)
-    assert chosen == {k: compat.cpu_speed_settings().get(k) for k in SETTINGS[:3]}
+    expected = compat.cpu_speed_settings(openblas=compat.openblas_core())  # this process is pinned
+    assert chosen == {k: expected.get(k) for k in SHOWN}
     assert "MXNet start using engine" not in proc.stderr  # MXNet's startup line is filtered out
 
 
 def test_settings_already_made_are_kept_and_can_be_turned_off():
-    kept = eval(run_with({"OMP_NUM_THREADS": "1", "MXNET_ENGINE_TYPE": "ThreadedEnginePerDevice"}).stdout)
+    kept = eval(run_with({"OMP_NUM_THREADS": "1", "MXNET_ENGINE_TYPE": "ThreadedEnginePerDevice",
+                          "OPENBLAS_CORETYPE": "Sandybridge"}).stdout)
     assert kept["OMP_NUM_THREADS"] == "1" and kept["MXNET_ENGINE_TYPE"] == "ThreadedEnginePerDevice"
+    assert kept["OPENBLAS_CORETYPE"] == "Sandybridge"
     off = eval(run_with({"D2L_MXNET_DEFAULTS": "0"}).stdout)
-    assert off == {k: None for k in SETTINGS[:3]}
+    assert off == {k: None for k in SHOWN}
+
+
+def test_make_test_pins_the_numerics_and_keeps_what_the_user_set():
+    """D2L_PIN_NUMERICS=1 (conftest.py, tools/execute.py): the same kernels and threads on every
+    AVX2 CPU; a value set by hand (as tools/cpu_matrix.py does) is kept; without the flag, nothing."""
+    pinned = eval(run_with({"D2L_PIN_NUMERICS": "1"}).stdout)
+    assert pinned["OMP_NUM_THREADS"] == "2"
+    if {"avx2", "fma"} <= compat.cpu_flags():
+        assert pinned["OPENBLAS_CORETYPE"] == "Haswell" and pinned["DNNL_MAX_CPU_ISA"] == "AVX2"
+    by_hand = eval(run_with({"D2L_PIN_NUMERICS": "1", "OMP_NUM_THREADS": "1",
+                             "DNNL_MAX_CPU_ISA": "AVX512_CORE"}).stdout)
+    assert by_hand["OMP_NUM_THREADS"] == "1" and by_hand["DNNL_MAX_CPU_ISA"] == "AVX512_CORE"
+    assert eval(run_with({}).stdout)["DNNL_MAX_CPU_ISA"] is None
+
+
+def test_pins_need_avx2_for_the_kernels():
+    assert compat.reproducible_numerics_settings({"sse3", "avx"}) == {"OMP_NUM_THREADS": "2"}
+    assert compat.reproducible_numerics_settings({"avx2", "fma"}) == {
+        "OMP_NUM_THREADS": "2", "OPENBLAS_CORETYPE": "Haswell", "DNNL_MAX_CPU_ISA": "AVX2"}
 
 
 def test_settings_are_not_applied_once_mxnet_is_imported(monkeypatch):
