@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test data execute homework exercises bench clean
+.PHONY: book test test-cpus data execute homework exercises bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ book: data
 test: data
 	./tools/install_chromium.sh
 	$(BIN)/python -m pytest
+
+# The chapters under nbval as if on other CPUs (OpenBLAS kernels, oneDNN instruction set, threads):
+# prints a table of configuration x failures, also in _build/cpu_matrix.txt. About 20 minutes;
+# not part of `make test`. `make test-cpus ROWS=3,4` runs some rows only.
+test-cpus: data
+	$(BIN)/python tools/cpu_matrix.py $(if $(ROWS),--rows $(ROWS)) $(NB)
 
 # Re-execute chapters and store their outputs: `make execute` (all) or `make execute NB=chapters/01_motivation.ipynb`.
 NB ?= chapters/*.ipynb
@@ -42,6 +48,7 @@ exercises: $(STAMP)
 bench: data
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python bench/bench.py $(ARGS)
+	$(BIN)/python bench/cpu_bench.py
 
 clean:
 	rm -rf _build
