@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import os
 import shutil
 import struct
@@ -199,14 +200,18 @@ def fetch_mnist(root: str | os.PathLike | None = None, mirrors=MNIST_MIRRORS,
 @lru_cache(maxsize=4)
 def _mnist_arrays(folder: str):
     f = Path(folder)
-    return (read_idx(f / "train-images-idx3-ubyte"), read_idx(f / "train-labels-idx1-ubyte"),
-            read_idx(f / "t10k-images-idx3-ubyte"), read_idx(f / "t10k-labels-idx1-ubyte"))
+    arrays = (read_idx(f / "train-images-idx3-ubyte"), read_idx(f / "train-labels-idx1-ubyte"),
+              read_idx(f / "t10k-images-idx3-ubyte"), read_idx(f / "t10k-labels-idx1-ubyte"))
+    for a in arrays:
+        a.flags.writeable = False  # shared by every caller: an edit must not reach the next one
+    return arrays
 
 
 def load_mnist_arrays(root: str | os.PathLike | None = None):
     """MNIST as numpy arrays ``(X_train, y_train, X_test, y_test)``: uint8 images 28x28, int labels.
 
-    Fetches the files if needed; parsed arrays are cached in memory for the session.
+    Fetches the files if needed; parsed arrays are cached in memory for the session and handed
+    out read-only (``X = X.copy()`` gives an array you may change).
     """
     return _mnist_arrays(str(fetch_mnist(root)))
 
@@ -221,14 +226,23 @@ class ArrayLoader:
     """
 
     def __init__(self, arrays, batch_size: int, shuffle: bool = False, last_batch: str = "keep"):
-        arrays = tuple(np.asarray(a) for a in arrays)
+        if not isinstance(arrays, (tuple, list)):
+            raise TypeError(f"ArrayLoader takes a tuple of arrays, e.g. (X, y), got one {type(arrays).__name__}"
+                            f"{' of shape ' + str(tuple(arrays.shape)) if hasattr(arrays, 'shape') else ''}; "
+                            "for a single array write (X,)")
+        arrays = tuple(a.asnumpy() if hasattr(a, "asnumpy") else np.asarray(a) for a in arrays)
         if not arrays:
             raise ValueError("ArrayLoader needs at least one array")
+        if any(a.ndim == 0 for a in arrays):
+            raise ValueError("ArrayLoader needs arrays with a first (example) dimension, got a scalar")
         lengths = {len(a) for a in arrays}
         if len(lengths) != 1:
             raise ValueError(f"all arrays must have the same first dimension, got {[len(a) for a in arrays]}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r} "
+                             f"({type(batch_size).__name__})")
+        batch_size = int(batch_size)
         if last_batch not in ("keep", "discard"):
             raise ValueError(f"last_batch must be 'keep' or 'discard', got {last_batch!r}")
         self.arrays, self.batch_size, self.shuffle, self.last_batch = arrays, batch_size, shuffle, last_batch
@@ -303,3 +317,28 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0):
     y = digits.target.astype(np.int32)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_fraction, random_state=seed, stratify=y)
     return X_tr, y_tr, X_te, y_te
+
+
+#: The help pages chapter 9's character model reads, frozen from one Python version (3.11.7).
+PYTHON_HELP_FILE = Path(__file__).with_name("python_help.json")
+
+
+def load_python_help(topics=None) -> dict[str, str]:
+    """Python's own help pages (``help("for")``, ...), as shipped with d2l_utils, by topic name.
+
+    They come from Python 3.11.7's ``pydoc_data.topics``, frozen: each Python version words them
+    a little differently, and chapter 9 must train on the same text everywhere.
+    """
+    try:
+        pages = json.loads(PYTHON_HELP_FILE.read_text(encoding="utf-8"))["topics"]
+    except (OSError, ValueError, KeyError) as err:
+        raise DataUnavailableError(
+            f"{PYTHON_HELP_FILE} is missing or damaged ({type(err).__name__}: {err}); it ships with "
+            "d2l_utils: reinstall it (`pip install --force-reinstall -e .` in the book's folder)."
+        ) from err
+    if topics is None:
+        return pages
+    unknown = [t for t in topics if t not in pages]
+    if unknown:
+        raise KeyError(f"no help page {unknown} shipped; available: {sorted(pages)}")
+    return {t: pages[t] for t in topics}

