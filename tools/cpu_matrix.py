@@ -40,16 +40,17 @@ def row_environment(row: tuple[str, str, str]) -> dict[str, str]:
     return env
 
 
-def run_row(row, paths: list[str]) -> tuple[int, int, list[str], float]:
-    """Run nbval for one row; return (passed, failed, failing cell ids, seconds)."""
+def run_row(row, paths: list[str], log: Path) -> tuple[int, int, list[str], float]:
+    """Run nbval for one row, its output kept in ``log``; return (passed, failed, failing cells, seconds)."""
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *paths],
                           cwd=ROOT, env=row_environment(row), capture_output=True, text=True)
     seconds = time.perf_counter() - start
     out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout)
+    log.write_text(out + proc.stderr)
     passed = sum(int(n) for n in re.findall(r"(\d+) passed", out.splitlines()[-1] if out else ""))
     failed = sum(int(n) for n in re.findall(r"(\d+) (?:failed|error)", out.splitlines()[-1] if out else ""))
-    failing = re.findall(r"^(?:FAILED|ERROR) (\S+)", out, flags=re.M)
+    failing = re.findall(r"^(?:FAILED|ERROR) (\S+?(?:::Cell \d+)?)(?: - |$)", out, flags=re.M)
     if proc.returncode not in (0, 1) or (failed == 0 and proc.returncode != 0):
         failing.append(f"pytest exited with {proc.returncode}: {out.strip().splitlines()[-1:]}")
         failed = max(failed, 1)
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header, flush=True)
     for n in numbers:
         row = ROWS[n - 1]
-        passed, failed, failing, seconds = run_row(row, args.paths)
+        passed, failed, failing, seconds = run_row(row, args.paths, ROOT / "_build" / f"cpu_matrix_row{n}.log")
         total_failed += failed
         line = f"| {n} | {row[0]} | {row[1]} | {row[2]} | {passed} | {failed} | {seconds:.0f} |"
         lines.append(line)
@@ -83,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     out = ROOT / "_build" / "cpu_matrix.txt"
     out.parent.mkdir(exist_ok=True)
     out.write_text(report)
-    print("\n".join(details) or "every row passed", f"\n(table in {out.relative_to(ROOT)})")
+    print("\n".join(details) or "every row passed",
+          f"\n(table in {out.relative_to(ROOT)}, each row's nbval output in _build/cpu_matrix_row<n>.log)")
     return 1 if total_failed else 0
 
 
