@@ -6,7 +6,7 @@ Python 3.12 (see ``compat``). Each helper is taught in a chapter before the book
 from . import compat
 
 compat.prepare_for_mxnet()
-compat.import_mxnet_quietly()
+compat.share_dist_kvstore(compat.import_mxnet_quietly())
 
 from . import checks  # noqa: E402
 from .claims import below, mean_std, seed_all  # noqa: E402

@@ -246,10 +246,14 @@ def pin_reproducible_numerics() -> dict[str, str]:
 def import_mxnet_quietly():
     """``import mxnet``, minus the line MXNet's C++ core prints when an engine type is chosen.
 
-    Anything else MXNet writes to standard error while importing is passed on unchanged.
+    Anything else MXNet writes to standard error while importing is passed on unchanged. A
+    parameter-server scheduler or server (``DMLC_ROLE``) runs its whole service inside
+    ``import mxnet``: its log is not held back, it is imported as it is.
     """
     if "mxnet" in sys.modules:
         return sys.modules["mxnet"]
+    if os.environ.get("DMLC_ROLE") in ("scheduler", "server"):
+        return importlib.import_module("mxnet")
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as captured:
@@ -266,6 +270,31 @@ def import_mxnet_quietly():
     if rest:
         sys.stderr.write(rest)
     return mxnet
+
+
+def share_dist_kvstore(mxnet) -> None:
+    """Make a second ``mx.kv.create('dist_sync')`` in a process return the first store.
+
+    MXNet starts its parameter-server client once per process; creating a second distributed
+    store hangs every process of the job. So asking for the rank (``mx.kv.create('dist_sync').rank``)
+    and then training with ``kvstore='dist_sync'`` must share one store.
+    """
+    module = mxnet.kvstore
+    original = module.create
+    if getattr(original, "shares_dist_stores", False):
+        return
+    made = {}
+
+    def create(name="local"):
+        if isinstance(name, str) and name.startswith("dist"):
+            if name not in made:
+                made[name] = original(name)
+            return made[name]
+        return original(name)
+
+    create.__doc__ = original.__doc__
+    create.shares_dist_stores = True
+    module.create = create
 
 
 def prepare_for_mxnet() -> list[str]:

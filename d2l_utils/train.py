@@ -152,26 +152,37 @@ def _step_function(net, loss):
     return separate
 
 
-def make_trainer(net, trainer, kvstore: str = "device"):
+def _workers_of(kv) -> int:
+    """How many worker processes sum their gradients in ``kv`` (1 unless it is a dist_* store)."""
+    if isinstance(kv, str):
+        kv = mx.kv.create(kv) if kv.startswith("dist") else None  # compat: the process's one store
+    return kv.num_workers if kv is not None and kv.type.startswith("dist") else 1
+
+
+def make_trainer(net, trainer, kvstore="device"):
     """A ``gluon.Trainer`` from ``trainer``: one already made, or ``(optimizer, params)`` plus ``kvstore``.
 
-    Returns the trainer and how many processes share each step (``dist_*`` kvstores: the workers).
+    ``kvstore`` is a name ('device', 'local', 'dist_sync', ...) or a store from ``mx.kv.create``.
+    Returns the trainer and how many processes share each step (``dist_*`` kvstores: the workers),
+    which ``train`` divides by, so a distributed step has the learning rate asked for.
     """
     if isinstance(trainer, gluon.Trainer):
         if kvstore != "device":
             raise ValueError("a ready-made Trainer brings its own kvstore: pass kvstore when you "
                              "create it, or pass the optimizer as ('sgd', {'learning_rate': ...})")
-        return trainer, 1
+        return trainer, _workers_of(trainer._kvstore_params.get("kvstore"))
     if not (isinstance(trainer, tuple) and len(trainer) == 2 and isinstance(trainer[0], str)):
         raise ValueError(f"trainer must be a gluon.Trainer or (optimizer name, params dict), got {trainer!r}")
-    kv = mx.kv.create(kvstore) if kvstore.startswith("dist") else kvstore
-    workers = kv.num_workers if kvstore.startswith("dist") else 1
-    return gluon.Trainer(net.collect_params(), trainer[0], trainer[1], kvstore=kv), workers
+    if not isinstance(kvstore, (str, mx.kv.KVStore)):
+        raise ValueError(f"kvstore must be a name such as 'dist_sync' or an mx.kv.create(...) store, "
+                         f"got {kvstore!r}")
+    kv = mx.kv.create(kvstore) if isinstance(kvstore, str) and kvstore.startswith("dist") else kvstore
+    return gluon.Trainer(net.collect_params(), trainer[0], trainer[1], kvstore=kv), _workers_of(kv)
 
 
 def train(net, train_iter, test_iter, loss, trainer, num_epochs: int, ctx=None,
           hybridize: bool = False, verbose: bool = True, animator=None,
-          kvstore: str = "device") -> dict[str, list[float]]:
+          kvstore="device") -> dict[str, list[float]]:
     """Train ``net`` for ``num_epochs``; return the per-epoch history.
 
     ``ctx`` is one context or a list (each batch is split across them). ``trainer`` is a

@@ -17,28 +17,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_workers_agree_and_match_a_single_process(tmp_path):
-    env = dict(os.environ, OUT=str(tmp_path), DMLC_PS_ROOT_URI="127.0.0.1", DMLC_PS_ROOT_PORT=str(free_port()),
+def run_job(out: Path, **extra) -> dict[str, str]:
+    """A scheduler, a server and two workers over loopback; each worker saves its results to ``out``.
+
+    Returns each process's log by role. Bounded in time: a hung job fails the test."""
+    out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, OUT=str(out), DMLC_PS_ROOT_URI="127.0.0.1", DMLC_PS_ROOT_PORT=str(free_port()),
                DMLC_NUM_SERVER="1", DMLC_NUM_WORKER="2", DMLC_NODE_HOST="127.0.0.1", DMLC_INTERFACE="lo",
-               OMP_NUM_THREADS="1")
-    roles = [("scheduler", None), ("server", None), ("worker", 0), ("worker", 1)]
+               OMP_NUM_THREADS="1", **extra)
+    roles = ["scheduler", "server", "worker 0", "worker 1"]
     procs = []
     try:
-        for role, rank in roles:
-            role_env = dict(env, DMLC_ROLE=role, **({"D2L_WORKER_RANK": str(rank)} if rank is not None else {}))
-            procs.append(subprocess.Popen([sys.executable, str(WORKER)], env=role_env,
+        for role in roles:
+            procs.append(subprocess.Popen([sys.executable, str(WORKER)], env=dict(env, DMLC_ROLE=role.split()[0]),
                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-        # Workers first: if one fails, the scheduler would wait for it forever. Bounded in time.
+        # Workers first: if one fails, the scheduler would wait for it forever.
         logs = {i: procs[i].communicate(timeout=180)[0] for i in (2, 3)}
         for i in (2, 3):
-            assert procs[i].returncode == 0, f"worker {roles[i][1]} failed:\n{logs[i][-2000:]}"
+            assert procs[i].returncode == 0, f"{roles[i]} failed:\n{logs[i][-2000:]}"
         logs.update({i: procs[i].communicate(timeout=30)[0] for i in (0, 1)})
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
-    for i, ((role, rank), p) in enumerate(zip(roles, procs)):
-        assert p.returncode == 0, f"{role} {rank} failed:\n{logs[i][-2000:]}"
+    for i, p in enumerate(procs):
+        assert p.returncode == 0, f"{roles[i]} failed:\n{logs[i][-2000:]}"
+    return {roles[i]: logs[i] for i in range(4)}
+
+
+def test_two_workers_agree_and_match_a_single_process(tmp_path):
+    """Each worker asks the store for its rank (mx.kv.create('dist_sync').rank), then trains with
+    d2l.train(kvstore='dist_sync'): one store per process, no second one to hang on."""
+    run_job(tmp_path)
     single = subprocess.run([sys.executable, str(WORKER), "--single"], env=dict(os.environ, OUT=str(tmp_path)),
                             capture_output=True, text=True, timeout=120)
     assert single.returncode == 0, single.stderr[-2000:]
@@ -48,3 +58,15 @@ def test_two_workers_agree_and_match_a_single_process(tmp_path):
         np.testing.assert_array_equal(w0[name], w1[name], err_msg=f"workers disagree on {name}")
     assert float(w0["test_acc"]) >= 0.95
     assert abs(float(w0["test_acc"]) - float(ref["test_acc"])) <= 0.02
+
+
+def test_ready_made_distributed_trainer_gets_the_learning_rate_asked_for(tmp_path):
+    """A gluon.Trainer made by hand on a dist_sync store once trained at twice its learning rate
+    (the workers' gradients are summed): it must end where the (optimizer, params) form ends.
+    Also: the scheduler's and server's logs reach their output (PS_VERBOSE=1)."""
+    run_job(tmp_path / "tuple")
+    logs = run_job(tmp_path / "trainer", D2L_READY_MADE_TRAINER="1", PS_VERBOSE="1")
+    tuple_form, by_hand = (np.load(tmp_path / kind / "worker0.npz") for kind in ("tuple", "trainer"))
+    for name in tuple_form.files:
+        np.testing.assert_allclose(by_hand[name], tuple_form[name], rtol=1e-5, atol=1e-6, err_msg=name)
+    assert logs["scheduler"].strip() and logs["server"].strip(), logs
