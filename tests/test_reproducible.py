@@ -85,3 +85,13 @@ def test_a_changed_result_in_a_chapter_is_still_caught():
     out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout)
     failed = sorted(int(n) for n in re.findall(r"^FAILED \S+::Cell (\d+)", out, flags=re.M))
     assert failed == sorted([count, accuracy]), out[-3000:]
+
+
+def test_steps_tag_counts_printed_steps_of_each_number():
+    assert tol.cell_steps(["nbval-tolerance-5-steps"]) == 5 and tol.cell_steps([]) == 1
+    # 0.930 vs 0.925: 5 steps of 0.001; 87.9 vs 87.6: 3 steps of 0.1; the integer stays exact
+    assert tol.texts_agree("acc 0.930, 87.9 ± 0.1, 40 epochs", "acc 0.925, 87.6 ± 0.3, 40 epochs", steps=5)
+    assert not tol.texts_agree("acc 0.930", "acc 0.924", steps=5)
+    assert not tol.texts_agree("acc 0.930, 40 epochs", "acc 0.930, 39 epochs", steps=5)
+    assert tol.steps_apart("acc 0.930 loss 0.41", "acc 0.925 loss 0.42") == pytest.approx(5)
+    assert tol.steps_apart("acc 0.930", "loss 0.930") == float("inf")
