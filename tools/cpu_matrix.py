@@ -6,7 +6,9 @@ Each row sets what differs between x86-64 machines: the OpenBLAS kernel set MXNe
 runs (OPENBLAS_CORETYPE), the instruction set oneDNN may use (DNNL_MAX_CPU_ISA) and the number of
 threads. Five rows cover every value at least once. The stored outputs were made with the values
 `make test` pins (row 1); every row must still pass, because the chapters print what a different
-summation order cannot move (see README, "Reproducible outputs").
+summation order cannot move and nbval compares numbers up to the printed steps a cell allows
+(see README, "Reproducible outputs"). Each row's nbval output is kept in
+_build/cpu_matrix_row<n>.log and how far each differing cell moved in _build/cpu_matrix_row<n>.steps.
 """
 from __future__ import annotations
 
@@ -32,9 +34,12 @@ ROWS = [
 VARIABLES = ("OPENBLAS_CORETYPE", "DNNL_MAX_CPU_ISA", "OMP_NUM_THREADS")
 
 
-def row_environment(row: tuple[str, str, str]) -> dict[str, str]:
-    """The process environment for one row: its values set, its 'unset' ones removed."""
+def row_environment(row: tuple[str, str, str], report: Path | None = None) -> dict[str, str]:
+    """The process environment for one row: its values set, its 'unset' ones removed; ``report``
+    collects how many printed steps each differing number moved (tools/nbval_tolerance.py)."""
     env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    if report is not None:
+        env["D2L_TOLERANCE_REPORT"] = str(report)
     env.update({k: v for k, v in zip(VARIABLES, row) if v != UNSET})
     env["D2L_PIN_NUMERICS"] = "0"  # conftest.py must not pin over the row's values
     return env
@@ -42,9 +47,11 @@ def row_environment(row: tuple[str, str, str]) -> dict[str, str]:
 
 def run_row(row, paths: list[str], log: Path) -> tuple[int, int, list[str], float]:
     """Run nbval for one row, its output kept in ``log``; return (passed, failed, failing cells, seconds)."""
+    log.with_suffix(".steps").unlink(missing_ok=True)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *paths],
-                          cwd=ROOT, env=row_environment(row), capture_output=True, text=True)
+                          cwd=ROOT, env=row_environment(row, log.with_suffix(".steps")),
+                          capture_output=True, text=True)
     seconds = time.perf_counter() - start
     out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout)
     log.write_text(out + proc.stderr)
