@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy
 
@@ -100,6 +101,31 @@ def physical_cores() -> int:
     return max(1, len(cpus) // per_core)
 
 
+def cpu_jiffies(stat_text: str) -> tuple[int, int]:
+    """(busy, total) CPU time counters from the first line of Linux's ``/proc/stat``."""
+    fields = [int(x) for x in stat_text.splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def busy_cpus(seconds: float = 0.1) -> int:
+    """How many CPUs other programs keep busy right now (sampled over ``seconds``; 0 off Linux).
+
+    OpenMP threads that wait for a core another program holds make every parallel step wait:
+    on a 2-core machine with one busy program, two threads ran an epoch 3 times slower than one.
+    """
+    try:
+        with open("/proc/stat") as f:
+            before = cpu_jiffies(f.read())
+        time.sleep(seconds)
+        with open("/proc/stat") as f:
+            after = cpu_jiffies(f.read())
+    except (OSError, ValueError, IndexError):
+        return 0
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return round((os.cpu_count() or 1) * busy / total) if total > 0 else 0
+
+
 def _gpu_build_installed() -> bool:
     return any((dist.metadata["Name"] or "").lower().startswith("mxnet-cu")
                for dist in importlib.metadata.distributions())
@@ -171,18 +197,16 @@ def openblas_coretype_choice(core: str | None, flags: set[str]) -> str | None:
 
 
 def cpu_speed_settings(cores: int | None = None, gpu_build: bool | None = None,
-                       openblas: str | None = "probe") -> dict[str, str]:
+                       openblas: str | None = "probe", busy: int | None = None) -> dict[str, str]:
     """The MXNet settings that made the book's CPU training fastest (measured in ``bench/``).
 
-    * ``OMP_NUM_THREADS``: one thread per core; MXNet otherwise takes half the cores on x86,
-      counting on hyper-threading, which leaves a 2-core machine with one thread.
+    * ``OMP_NUM_THREADS``: one thread per core that no other program keeps busy (``busy``,
+      sampled when not given); MXNet otherwise takes half the cores on x86, counting on
+      hyper-threading, which leaves an idle 2-core machine with one thread.
     * ``MXNET_ENGINE_TYPE=NaiveEngine`` (2 cores or more): run each operator at once on the
       calling thread with all cores, instead of one background thread beside Python's.
     * ``MXNET_OPTIMIZER_AGGREGATION_SIZE=1``: update each parameter on its own; MXNet's fused
       multi-update is slower on the CPU when a large weight shares it with small ones.
-    * ``GOMP_SPINCOUNT``: how long an idle OpenMP thread spins before it sleeps. The default
-      (300,000 spins) keeps threads spinning for cores other programs hold, 25-50 times slower
-      on a busy CPU; 10,000 sleeps soon enough there and is as fast on an idle one.
     * ``OPENBLAS_CORETYPE=Haswell``: only where MXNet's OpenBLAS fell back to generic kernels on
       a CPU with AVX2 (``openblas`` is the core it picked; "probe" asks it).
 
@@ -192,8 +216,9 @@ def cpu_speed_settings(cores: int | None = None, gpu_build: bool | None = None,
     gpu_build = _gpu_build_installed() if gpu_build is None else gpu_build
     if gpu_build:
         return {}
-    settings = {"OMP_NUM_THREADS": str(cores), "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1",
-                "GOMP_SPINCOUNT": "10000"}
+    if busy is None:
+        busy = busy_cpus() if "OMP_NUM_THREADS" not in os.environ and cores > 1 else 0
+    settings = {"OMP_NUM_THREADS": str(max(1, cores - busy)), "MXNET_OPTIMIZER_AGGREGATION_SIZE": "1"}
     if cores >= 2:
         settings["MXNET_ENGINE_TYPE"] = "NaiveEngine"
     if openblas == "probe":
