@@ -9,7 +9,7 @@ compat.prepare_for_mxnet()
 compat.share_dist_kvstore(compat.import_mxnet_quietly())
 
 from . import checks  # noqa: E402
-from .claims import below, mean_std, seed_all  # noqa: E402
+from .claims import below, mean_std, random_state, seed_all, seed_shift  # noqa: E402
 from .compat import import_gluoncv  # noqa: E402
 from .context import GPUFallbackWarning, num_gpus, try_all_gpus, try_gpu  # noqa: E402
 from .data import (ArrayLoader, DataUnavailableError, fetch_mnist, load_array,  # noqa: E402
@@ -18,7 +18,7 @@ from .plot import Animator, plot, set_figsize  # noqa: E402
 from .train import Accumulator, Timer, accuracy, evaluate_accuracy, train  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["below", "mean_std", "seed_all", "import_gluoncv", "GPUFallbackWarning", "num_gpus", "try_all_gpus", "try_gpu", "ArrayLoader",
+__all__ = ["below", "mean_std", "random_state", "seed_all", "seed_shift", "import_gluoncv", "GPUFallbackWarning", "num_gpus", "try_all_gpus", "try_gpu", "ArrayLoader",
            "DataUnavailableError", "fetch_mnist", "load_array", "load_digits", "load_mnist",
            "load_mnist_arrays", "load_python_help", "read_idx", "Animator", "plot", "set_figsize", "Accumulator",
            "Timer", "accuracy", "evaluate_accuracy", "train"]

@@ -49,3 +49,37 @@ def test_mean_std_of_runs():
         d2l.mean_std([0.9])
     with pytest.raises(ValueError, match="finite"):
         d2l.mean_std([0.9, float("nan")])
+
+
+def test_random_state_repeats_and_differs_by_seed():
+    a, b = d2l.random_state(5).rand(3), d2l.random_state(5).rand(3)
+    assert (a == b).all()
+    assert not (d2l.random_state(6).rand(3) == a).any()
+
+
+def test_seed_shift_moves_every_seed(monkeypatch):
+    import numpy as np
+
+    monkeypatch.setenv("D2L_SEED_SHIFT", "7")
+    assert d2l.seed_shift() == 7
+    assert (d2l.random_state(0).rand(4) == np.random.RandomState(7).rand(4)).all()
+    d2l.seed_all(1)
+    shifted = np.random.rand(3)
+    np.random.seed(8)
+    assert (np.random.rand(3) == shifted).all()
+    monkeypatch.delenv("D2L_SEED_SHIFT")
+    assert d2l.seed_shift() == 0
+    assert (d2l.random_state(0).rand(4) == np.random.RandomState(0).rand(4)).all()
+
+
+@pytest.mark.parametrize("text", ["-1", "one", "1.5"])
+def test_a_bad_seed_shift_says_what_to_do(monkeypatch, text):
+    monkeypatch.setenv("D2L_SEED_SHIFT", text)
+    with pytest.raises(ValueError, match="D2L_SEED_SHIFT must be a non-negative integer.*unset it"):
+        d2l.random_state(0)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_random_state_refuses_what_is_not_a_seed(seed):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        d2l.random_state(seed)
