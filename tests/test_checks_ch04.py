@@ -65,7 +65,7 @@ def test_bias_returns_its_input():
 
 def test_bias_wrong_sign():
     result = checks.check_backprop_bias(lambda *a: bias_reference(*a, sign=-1.0))
-    assert not result.passed and "the gradient for W1 has the wrong sign" in result.message
+    assert not result.passed and "every gradient has the wrong sign" in result.message
 
 
 def test_bias_not_summed_over_examples():
@@ -143,3 +143,75 @@ def test_deep_only_two_layers_handled():
 def test_deep_wrong_structure():
     result = checks.check_backprop_deep(lambda X, y, Ws, bs, a: None)
     assert not result.passed and "return two lists (dWs, dbs)" in result.message
+
+
+# ---- shortcuts and named faults ---------------------------------------------------------------
+
+def _sig(z):
+    return 1 / (1 + mnp.exp(-z))
+
+
+def test_backprop_bias_through_autograd_is_a_shortcut():
+    from mxnet import autograd
+
+    def with_autograd(X, y, W0, b0, W1, b1):
+        params = [p.copy() for p in (W0, b0, W1, b1)]
+        for p in params:
+            p.attach_grad()
+        with autograd.record():
+            f2 = _sig(_sig(X @ params[0] + params[1]) @ params[2] + params[3])
+            loss = 0.5 * ((f2 - y) ** 2).sum()
+        loss.backward()
+        return tuple(p.grad for p in params)
+    result = checks.check_backprop_bias(with_autograd)
+    assert result.message == "passes, but uses autograd: the exercise asks for the gradient by hand"
+
+
+def test_backprop_deep_through_autograd_is_a_shortcut():
+    from mxnet import autograd
+
+    def with_autograd(X, y, Ws, bs, activation="sigmoid"):
+        phi = {"sigmoid": _sig, "tanh": mnp.tanh, "relu": npx.relu}[activation]
+        params = [p.copy() for p in Ws + bs]
+        for p in params:
+            p.attach_grad()
+        with autograd.record():
+            f = X
+            for layer in range(len(Ws)):
+                z = f @ params[layer] + params[len(Ws) + layer]
+                f = _sig(z) if layer == len(Ws) - 1 else phi(z)
+            loss = 0.5 * ((f - y) ** 2).sum()
+        loss.backward()
+        grads = [p.grad for p in params]
+        return grads[:len(Ws)], grads[len(Ws):]
+    result = checks.check_backprop_deep(with_autograd)
+    assert result.message.startswith("passes, but uses autograd"), result
+
+
+def test_backprop_bias_calling_the_graders_reference_is_a_shortcut():
+    def with_reference(X, y, W0, b0, W1, b1):
+        dWs, dbs = checks.ch04.reference_grads(
+            X.asnumpy(), y.asnumpy(), [W0.asnumpy(), W1.asnumpy()], [b0.asnumpy(), b1.asnumpy()],
+            "sigmoid")
+        return dWs[0], dbs[0], dWs[1], dbs[1]
+    result = checks.check_backprop_bias(with_reference)
+    assert result.message == ("passes, but calls the grader's own reference in d2l_utils.checks: "
+                              "write the function yourself")
+
+
+@pytest.mark.parametrize("fault, words", [
+    ("no bias", "biases are left out of the forward pass"),
+    ("mean", "the loss is the sum"),
+    ("sign", "wrong sign")])
+def test_backprop_bias_faults_are_named(fault, words):
+    def backprop(X, y, W0, b0, W1, b1):
+        if fault == "no bias":
+            b0, b1 = 0 * b0, 0 * b1
+        f1 = _sig(X @ W0 + b0)
+        f2 = _sig(f1 @ W1 + b1)
+        d2 = (f2 - y) * f2 * (1 - f2) * (-1 if fault == "sign" else 1)
+        d2 = d2 / X.shape[0] if fault == "mean" else d2
+        d1 = (d2 @ W1.T) * f1 * (1 - f1)
+        return X.T @ d1, d1.sum(axis=0), f1.T @ d2, d2.sum(axis=0)
+    result = checks.check_backprop_bias(backprop)
+    assert not result.passed and words in result.message, result

@@ -122,3 +122,12 @@ def test_checker_leaves_global_seed_alone():
     np.random.seed(123)
     check(reference)
     assert np.random.rand() == expected
+
+
+def test_scikit_learns_splitter_is_a_shortcut():
+    from sklearn.model_selection import StratifiedKFold
+
+    def with_sklearn(y, k):
+        return list(StratifiedKFold(k).split(np.zeros(len(y)), y))
+    result = checks.check_stratified_kfold(with_sklearn)
+    assert not result.passed and "uses scikit-learn's splitter" in result.message, result

@@ -26,7 +26,7 @@ def test_reference_matches_mxnet_convolution(stride, padding):
     X, K, b = rng.normal(size=(2, 3, 9, 8)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
     expected = npx.convolution(np.array(X), np.array(K), np.array(b), kernel=(3, 2), stride=stride,
                                pad=padding, num_filter=4)
-    got = checks._cnn_conv2d_reference(X, K, b, stride, padding)
+    got = checks.ch08.conv2d_reference(X, K, b, stride, padding)
     assert got.shape == expected.shape
     assert onp.allclose(got, expected.asnumpy(), atol=1e-4)
 
@@ -93,12 +93,15 @@ def test_conv2d_missing_bias_is_named():
 def test_conv2d_ignoring_the_stride_fails_on_shape():
     result = checks.check_conv2d_forward(lambda X, K, b, stride, padding: conv2d_forward(X, K, b, (1, 1), padding))
     assert not result.passed
-    assert "stride=(2, 3), padding=(1, 2)) has the wrong shape: expected (2, 3, 4, 3), got (2, 3, 8, 9)" in result.message
+    assert result.message == (
+        "conv2d_forward(X of shape (2, 2, 8, 7), K of shape (3, 2, 3, 3), stride=(2, 3), "
+        "padding=(1, 2)) has the output shape of stride 1, (2, 3, 8, 9): step the windows by the "
+        "stride, floor((n + 2p - k) / s) + 1 outputs per axis, (2, 3, 4, 3)")
 
 
 def test_conv2d_ignoring_the_padding_fails_on_shape():
     result = checks.check_conv2d_forward(lambda X, K, b, stride, padding: conv2d_forward(X, K, b, stride, (0, 0)))
-    assert not result.passed and "padding=(1, 2)) has the wrong shape" in result.message
+    assert not result.passed and "padding=(1, 2)) has the shape of an unpadded" in result.message
 
 
 def test_conv2d_error_in_student_code_is_reported():
@@ -152,3 +155,62 @@ def test_kernel_grad_swapped_arguments_are_reported():
     result = checks.check_kernel_grad(lambda X, dY: corr2d(dY, X))
     assert not result.passed
     assert "your function raised" in result.message or "wrong shape" in result.message
+
+
+# ---- shortcuts and the stride requirement -----------------------------------------------------
+
+def test_conv2d_through_npx_convolution_is_a_shortcut():
+    def with_npx(X, K, b, stride=(1, 1), padding=(0, 0)):
+        return npx.convolution(X, K, b, kernel=K.shape[2:], stride=stride, pad=padding,
+                               num_filter=K.shape[0])
+    result = checks.check_conv2d_forward(with_npx)
+    assert result.message.startswith("passes, but uses a library convolution"), result
+
+
+def test_conv2d_through_a_gluon_layer_is_a_shortcut():
+    from mxnet.gluon import nn
+
+    def with_layer(X, K, b, stride=(1, 1), padding=(0, 0)):
+        layer = nn.Conv2D(K.shape[0], K.shape[2:], strides=stride, padding=padding,
+                          in_channels=K.shape[1])
+        layer.initialize()
+        layer.weight.set_data(K)
+        layer.bias.set_data(b)
+        return layer(X)
+    result = checks.check_conv2d_forward(with_layer)
+    assert result.message.startswith("passes, but uses a library convolution"), result
+
+
+def test_conv2d_that_computes_every_output_then_drops_some_breaks_the_requirement():
+    def full_then_subsample(X, K, b, stride=(1, 1), padding=(0, 0)):
+        return conv2d_forward(X, K, b, (1, 1), padding)[:, :, ::stride[0], ::stride[1]]
+    result = checks.check_conv2d_forward(full_then_subsample)
+    assert result.message.startswith("passes, but computes outputs the stride skips"), result
+
+
+def test_conv2d_calling_the_graders_reference_is_a_shortcut():
+    def with_reference(X, K, b, stride=(1, 1), padding=(0, 0)):
+        return np.array(checks.ch08.conv2d_reference(X, K, b, stride, padding))
+    result = checks.check_conv2d_forward(with_reference)
+    assert "calls the grader's own reference" in result.message, result
+
+
+def test_kernel_grad_through_autograd_is_a_shortcut():
+    from mxnet import autograd
+
+    def with_autograd(X, dY):
+        K = np.zeros((X.shape[0] - dY.shape[0] + 1, X.shape[1] - dY.shape[1] + 1))
+        K.attach_grad()
+        with autograd.record():  # corr2d without item assignment, which autograd refuses
+            Y = sum(K[a, b] * X[a:a + dY.shape[0], b:b + dY.shape[1]]
+                    for a in range(K.shape[0]) for b in range(K.shape[1]))
+            loss = (Y * dY).sum()
+        loss.backward()
+        return K.grad
+    result = checks.check_kernel_grad(with_autograd)
+    assert result.message.startswith("passes, but uses autograd"), result
+
+
+def test_kernel_grad_sign_is_named():
+    result = checks.check_kernel_grad(lambda X, dY: -corr2d(X, dY))
+    assert not result.passed and "wrong sign" in result.message, result

@@ -132,3 +132,50 @@ def test_lstm_missing_tanh_is_named():
 def test_lstm_swapped_outputs_are_named():
     result = checks.check_lstm_step(lambda x, h, c, p: lstm_step(x, h, c, p, "order"))
     assert not result.passed and "return (h_new, c_new) in that order" in result.message
+
+
+# ---- shortcuts: Gluon's own cells, the grader's references ------------------------------------
+
+def test_gru_step_through_gluons_cell_is_a_shortcut():
+    from mxnet.gluon import rnn
+
+    def with_cell(x, h, p):
+        hidden = h.shape[1]
+        cell = rnn.GRUCell(hidden, input_size=x.shape[1])
+        cell.initialize()
+        cell.i2h_weight.set_data(np.concatenate([p["W_xr"], p["W_xz"], p["W_xn"]], axis=1).T)
+        cell.h2h_weight.set_data(np.concatenate([p["W_hr"], p["W_hz"], p["W_hn"]], axis=1).T)
+        cell.i2h_bias.set_data(np.concatenate([p["b_r"], p["b_z"], p["b_xn"]]))
+        cell.h2h_bias.set_data(np.concatenate([np.zeros(2 * hidden), p["b_hn"]]))
+        return cell(x, [h])[1][0]
+    result = checks.check_gru_step(with_cell)
+    assert not result.passed and "uses Gluon's recurrent layers" in result.message, result
+
+
+def test_lstm_step_through_the_graders_reference_is_a_shortcut():
+    def with_reference(x, h, c, p):
+        h_new, c_new = checks.ch09.lstm_reference(x.asnumpy(), h.asnumpy(), c.asnumpy(),
+                                                  {k: v.asnumpy() for k, v in p.items()})
+        return np.array(h_new), np.array(c_new)
+    result = checks.check_lstm_step(with_reference)
+    assert result.message.startswith("passes, but calls the grader's own reference"), result
+
+
+def test_gru_step_through_the_graders_reference_is_a_shortcut():
+    def with_reference(x, h, p):
+        return np.array(checks.ch09.gru_reference(x.asnumpy(), h.asnumpy(),
+                                                  {k: v.asnumpy() for k, v in p.items()}))
+    result = checks.check_gru_step(with_reference)
+    assert result.message.startswith("passes, but calls the grader's own reference"), result
+
+
+def test_lstm_step_through_gluons_cell_is_a_shortcut():
+    from mxnet.gluon import rnn
+
+    def with_cell(x, h, c, p):
+        cell = rnn.LSTMCell(h.shape[1], input_size=x.shape[1])
+        cell.initialize()
+        out, (h_new, c_new) = cell(x, [h, c])
+        return h_new, c_new
+    result = checks.check_lstm_step(with_cell)
+    assert not result.passed and "uses Gluon's recurrent layers" in result.message, result

@@ -120,3 +120,12 @@ def test_student_error_is_reported():
         return train_x @ query_x
     result = check(broken)
     assert not result.passed and "your function raised ValueError" in result.message
+
+
+def test_knn_through_scikit_learn_is_a_shortcut():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    def with_sklearn(train_x, train_y, query_x, k):
+        return KNeighborsClassifier(k).fit(train_x, train_y).predict(query_x)
+    result = checks.check_knn_predict(with_sklearn)
+    assert not result.passed and "uses scikit-learn's nearest neighbours" in result.message, result

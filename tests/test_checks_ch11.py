@@ -124,14 +124,17 @@ def test_gp_reference_passes():
     assert str(result).startswith("PASSED [ex-bayes-gp]")
 
 
-def test_gp_solve_based_solution_passes():
-    def with_inverse(x, y, x_star, kernel, noise_var):
+def test_gp_without_a_cholesky_factor_earns_nothing():
+    """Right numbers through a general solve: the exercise asks for a Cholesky factor."""
+    def with_solve(x, y, x_star, kernel, noise_var):
         Ky = kernel(x, x) + noise_var * np.eye(x.shape[0], dtype=x.dtype)
         Ks = kernel(x_star, x)
         mean = Ks @ np.linalg.solve(Ky, y)
         cov = kernel(x_star, x_star) - Ks @ np.linalg.solve(Ky, Ks.T)
         return mean.reshape(-1, 1), np.diag(cov)  # a column of means is accepted too
-    assert checks.check_gp_posterior(with_inverse).passed
+    result = checks.check_gp_posterior(with_solve)
+    assert result.message == ("passes, but does not use a Cholesky factor, which the exercise "
+                              "asks for (mnp.linalg.cholesky, then triangular solves)"), result
 
 
 def test_gp_not_implemented():
@@ -195,3 +198,42 @@ def test_gp_hard_coded_kernel_fails():
     def hard_coded(x, y, x_star, kernel, noise_var):
         return gp_posterior(x, y, x_star, own_kernel, noise_var)
     fails_gp(hard_coded, "right for the first kernel but not for a second one", "`kernel` argument")
+
+
+# ---- shortcuts: the grader's reference, a matrix inverse ----------------------------------------
+
+def test_kl_through_the_graders_reference_is_a_shortcut():
+    def with_reference(mu_q, sigma_q, mu_p, sigma_p):
+        return checks.ch11.kl_reference(*(a.asnumpy() for a in (mu_q, sigma_q, mu_p, sigma_p)))
+    result = checks.check_gaussian_kl(with_reference)
+    assert result.message.startswith("passes, but calls the grader's own reference"), result
+
+
+def test_kl_mean_instead_of_sum_is_named():
+    result = checks.check_gaussian_kl(lambda *a: gaussian_kl(*a) / a[0].shape[0])
+    assert not result.passed and "you averaged over the 7 coordinates" in result.message, result
+
+
+def test_gp_with_numpys_inverse_is_a_shortcut():
+    import numpy as onp
+
+    def with_inverse(x, y, x_star, kernel, noise_var):
+        K_inv = onp.linalg.inv((kernel(x, x) + noise_var * np.eye(x.shape[0])).asnumpy())
+        Ks = kernel(x_star, x).asnumpy()
+        var = onp.diag(kernel(x_star, x_star).asnumpy()) - onp.einsum("ij,jk,ik->i", Ks, K_inv, Ks)
+        return Ks @ K_inv @ y.asnumpy(), var
+    result = checks.check_gp_posterior(with_inverse)
+    assert result.message == ("passes, but uses a matrix inverse: the exercise asks for a "
+                              "Cholesky factor instead; and does not use a Cholesky factor, which "
+                              "the exercise asks for (mnp.linalg.cholesky, then triangular solves)")
+
+
+def test_gp_with_cholesky_and_an_inverse_of_the_factor_still_uses_an_inverse():
+    def cholesky_then_inverse(x, y, x_star, kernel, noise_var):
+        L = np.linalg.cholesky(kernel(x, x) + noise_var * np.eye(x.shape[0], dtype=x.dtype))
+        L_inv = np.linalg.inv(L)
+        A, alpha = L_inv @ kernel(x, x_star), L_inv @ y
+        return A.T @ alpha, np.diag(kernel(x_star, x_star)) - (A ** 2).sum(axis=0)
+    result = checks.check_gp_posterior(cholesky_then_inverse)
+    assert result.message == ("passes, but uses a matrix inverse: the exercise asks for a "
+                              "Cholesky factor instead"), result

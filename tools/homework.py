@@ -5,10 +5,12 @@
 
 A student copy keeps every chapter cell and every exercise, removes each folded solution (from the
 ``solution-start`` cell to the ``solution-end`` cell), keeps the graded exercises' stub cells,
-marked clearly, and clears all outputs so students start from a clean notebook.
+marked clearly, and clears all outputs so students start from a clean notebook. Beside the
+copies, ``book_outputs.json`` keeps what the book's chapters printed, for chapter 12.
 """
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -25,8 +27,27 @@ def _source(cell) -> str:
     return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
-def _is_marker(cell, kind: str) -> bool:
-    return cell.cell_type == "markdown" and re.search(r"```\{" + kind + r"\}", _source(cell)) is not None
+SOLUTION_FENCE = re.compile(r"^```\{solution-(start|end)\}[^\n]*\n(?:[ \t]*:[^\n]*\n)*```[ \t]*$",
+                            re.M)
+
+
+def _split_markdown(text: str, in_solution: bool) -> tuple[str, bool]:
+    """The parts of a markdown cell outside solutions, and whether a solution is still open.
+
+    A cell may close one solution, state the next exercise and open its solution (chapters
+    6, 7 and 8 do): only the text between the fences goes, the statement stays."""
+    kept, pos = [], 0
+    for fence in SOLUTION_FENCE.finditer(text):
+        if not in_solution:
+            kept.append(text[pos:fence.start()])
+        opening = fence.group(1) == "start"
+        if opening == in_solution:
+            raise ValueError(f"solution-{fence.group(1)} without a matching "
+                             f"solution-{'end' if opening else 'start'}: {text[:60]!r}")
+        in_solution, pos = opening, fence.end()
+    if not in_solution:
+        kept.append(text[pos:])
+    return re.sub(r"\n{3,}", "\n\n", "".join(kept)).strip("\n"), in_solution
 
 
 def student_version(nb):
@@ -34,18 +55,16 @@ def student_version(nb):
     nb = nbformat.from_dict(nb)
     cells, in_solution, label = [], False, None
     for cell in nb.cells:
-        if _is_marker(cell, "solution-start"):
-            in_solution = True
-            continue
-        if _is_marker(cell, "solution-end"):
-            in_solution = False
-            continue
-        if in_solution:
-            continue
         if cell.cell_type == "markdown":
-            found = EXERCISE.findall(_source(cell))
+            text, in_solution = _split_markdown(_source(cell), in_solution)
+            if not text.strip():
+                continue
+            cell.source = text
+            found = EXERCISE.findall(text)
             label = found[-1][0] if found else label
-        if cell.cell_type == "code":
+        elif in_solution:
+            continue
+        elif cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             tags = cell.metadata.get("tags", [])
             if "exercise-stub" in tags:
@@ -59,6 +78,23 @@ def student_version(nb):
     return nb
 
 
+def labels(nb) -> list[str]:
+    """The labels of a notebook's exercises, in order (to count them in copies and book)."""
+    return [lab for c in nb.cells if c.cell_type == "markdown"
+            for lab, _ in EXERCISE.findall(_source(c))]
+
+
+def book_outputs() -> dict[str, str]:
+    """What each chapter printed, as stored in the book: chapter 12 draws its conclusions from it,
+    and a student folder keeps it beside the copies (whose outputs are cleared)."""
+    texts = {}
+    for path in sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        texts[path.stem] = "\n".join("".join(out.get("text", "")) for cell in nb.cells
+                                     if cell.cell_type == "code" for out in cell.get("outputs", []))
+    return texts
+
+
 def write_students(out: Path) -> list[Path]:
     """Write the student copy of every chapter into ``out/chapters``; return the paths."""
     (out / "chapters").mkdir(parents=True, exist_ok=True)
@@ -67,6 +103,7 @@ def write_students(out: Path) -> list[Path]:
         target = out / "chapters" / path.name
         nbformat.write(student_version(nbformat.read(path, as_version=4)), target)
         written.append(target)
+    (out / "chapters" / "book_outputs.json").write_text(json.dumps(book_outputs(), indent=0))
     return written
 
 
