@@ -3,9 +3,10 @@
 Import this package before MXNet: it first makes MXNet 1.9.1 importable on numpy 1.24+ and
 Python 3.12 (see ``compat``). Each helper is taught in a chapter before the book relies on it.
 """
-from . import compat
+from . import compat, cuda
 
 compat.prepare_for_mxnet()
+cuda.prepare_cuda_mxnet()  # a CUDA build: its CUDA 11 libraries from PyPI, no LD_LIBRARY_PATH
 compat.share_dist_kvstore(compat.import_mxnet_quietly())
 
 from . import checks  # noqa: E402
