@@ -6,6 +6,7 @@ Import this module before ``mxnet``; ``import d2l_utils`` does that for you.
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
 import importlib.metadata
 import importlib.util
@@ -13,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy
@@ -275,9 +277,15 @@ def import_mxnet_quietly():
     parameter-server scheduler or server (``DMLC_ROLE``) runs its whole service inside
     ``import mxnet``: its log is not held back, it is imported as it is.
     """
+    role = os.environ.get("DMLC_ROLE")
+    if role:
+        prepare_dist_heartbeats()
     if "mxnet" in sys.modules:
         return sys.modules["mxnet"]
-    if os.environ.get("DMLC_ROLE") in ("scheduler", "server"):
+    if role in ("scheduler", "server"):
+        if dist_timeout():
+            threading.Thread(target=_watch_service, args=(role,), name="d2l-dist-watchdog",
+                             daemon=True).start()
         return importlib.import_module("mxnet")
     sys.stderr.flush()
     saved = os.dup(2)
@@ -314,12 +322,186 @@ def share_dist_kvstore(mxnet) -> None:
         if isinstance(name, str) and name.startswith("dist"):
             if name not in made:
                 made[name] = original(name)
+                if os.environ.get("DMLC_ROLE") == "worker" and dist_timeout():
+                    watch_dist_worker(made[name])
             return made[name]
         return original(name)
 
     create.__doc__ = original.__doc__
     create.shares_dist_stores = True
     module.create = create
+
+
+# A process of a parameter-server job (DMLC_ROLE set) that dies leaves the others waiting forever:
+# ps-lite only uses its heartbeats to let a restarted node take a dead one's place. d2l_utils turns
+# the heartbeats on and watches them: the scheduler (the only process that hears every node's
+# heartbeat) stops when a worker or server falls silent, and the workers and servers stop when the
+# scheduler stops answering theirs.
+DIST_TIMEOUT_DEFAULT = 60  # seconds; D2L_DIST_TIMEOUT
+_SCHEDULER, _SERVER_ID0, _WORKER_ID0 = 1, 8, 9  # ps-lite node ids: rank r is 8 + 2r / 9 + 2r
+
+
+def dist_timeout(environ=None) -> int:
+    """Seconds of silence after which a process of a ``dist_*`` job is taken for dead.
+
+    ``D2L_DIST_TIMEOUT`` (default 60); 0 turns the watch off."""
+    text = (os.environ if environ is None else environ).get("D2L_DIST_TIMEOUT", "").strip()
+    if not text:
+        return DIST_TIMEOUT_DEFAULT
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0 or 0 < value < 3:
+        raise ValueError(f"D2L_DIST_TIMEOUT must be a whole number of seconds, 3 or more (0 turns off the "
+                         f"watch for dead processes of a distributed job), got {text!r}")
+    return value
+
+
+def dist_heartbeat_interval(timeout: int, environ=None) -> int:
+    """Seconds between ps-lite heartbeats (``PS_HEARTBEAT_INTERVAL``) for a watch of ``timeout`` s:
+    the one set, or a sixth of the timeout between 1 and 5 s. Several must fit in the timeout."""
+    text = (os.environ if environ is None else environ).get("PS_HEARTBEAT_INTERVAL", "").strip()
+    if not text:
+        return max(1, min(5, timeout // 6))
+    try:
+        interval = int(text)
+    except ValueError:
+        interval = 0
+    if interval < 1 or 2 * interval >= timeout:
+        raise ValueError(f"PS_HEARTBEAT_INTERVAL={text!r} with D2L_DIST_TIMEOUT={timeout}: the interval must be "
+                         f"a whole number of seconds, at least 1 and under half the timeout (or unset it: "
+                         f"d2l_utils then picks {max(1, min(5, timeout // 6))})")
+    return interval
+
+
+def prepare_dist_heartbeats() -> None:
+    """Turn on ps-lite's heartbeats (off by default) so that a dead process can be noticed;
+    call it before the process's store starts (``import mxnet`` for a scheduler or server)."""
+    timeout = dist_timeout()
+    if timeout:
+        os.environ["PS_HEARTBEAT_INTERVAL"] = str(dist_heartbeat_interval(timeout))
+
+
+def _stop_job(text: str) -> None:
+    """Print ``text`` and end the process at once: a thread stuck in a push, a pull or MXNet's
+    service loop cannot be interrupted, and exit handlers would wait for it."""
+    try:
+        os.write(2, ("\n" + text + "\n").encode())
+    finally:
+        os._exit(1)
+
+
+def _scheduler_address() -> str:
+    return f"{os.environ.get('DMLC_PS_ROOT_URI', '?')}:{os.environ.get('DMLC_PS_ROOT_PORT', '?')}"
+
+
+def _watch(lib, handle, who: str, nodes: list[tuple[int, str]], timeout: int) -> None:
+    """Every second, ask ps-lite which of ``nodes`` sent no heartbeat for ``timeout`` s; stop if any."""
+    number = ctypes.c_int()
+    while True:
+        for node_id, name in nodes:
+            if lib.MXKVStoreGetNumDeadNode(handle, node_id, ctypes.byref(number), timeout) == 0 and number.value:
+                if node_id == _SCHEDULER:
+                    _stop_job(
+                        f"d2l_utils: {who} has not heard from the scheduler of this distributed job "
+                        f"({_scheduler_address()}) for {timeout} s (D2L_DIST_TIMEOUT). The scheduler stops "
+                        f"the job when a worker or server dies (its output then names which one); otherwise "
+                        f"it died itself or the network to it is down. {who[0].upper() + who[1:]} would wait "
+                        f"forever, so it stops now (exit status 1). Start "
+                        f"the whole job again.")
+                _stop_job(
+                    f"d2l_utils: {name} of this distributed job has sent no heartbeat for {timeout} s "
+                    f"(D2L_DIST_TIMEOUT): it died, was killed, or its machine or network is down; its own "
+                    f"output says why. The other processes would wait for it forever, so the scheduler "
+                    f"stops now (exit status 1), and the servers and the other workers stop when they no "
+                    f"longer hear from the scheduler, about {timeout} s later. Start the whole job again.")
+        time.sleep(1)
+
+
+def _spare_dist_handle(lib):
+    """A second handle on this worker's parameter-server client, only to ask it about heartbeats.
+
+    A ``dist`` store made while ``DMLC_ROLE`` reads ``server`` starts nothing (no second client,
+    which would hang the job); ps-lite's node table is one per process, so it answers for the
+    worker's own store. It is never freed: its destructor would take it for a worker's."""
+    handle = ctypes.c_void_p()
+    os.environ["DMLC_ROLE"] = "server"
+    try:
+        rc = lib.MXKVStoreCreate(b"dist", ctypes.byref(handle))
+    finally:
+        os.environ["DMLC_ROLE"] = "worker"
+    return handle if rc == 0 else None
+
+
+def watch_dist_worker(store) -> threading.Thread | None:
+    """Stop this worker with a message when the scheduler of its ``dist_*`` store falls silent.
+
+    The watch also covers the exit: MXNet's store ends with a barrier of all processes, which a
+    dead worker would leave waiting; an exit handler ends the store while the watch still runs."""
+    import atexit
+
+    from mxnet.base import _LIB
+
+    handle, timeout, who = _spare_dist_handle(_LIB), dist_timeout(), f"worker {store.rank}"
+    if handle is None:
+        return None
+    grace = 2 * dist_heartbeat_interval(timeout) + 1  # the scheduler's first answer comes after a heartbeat
+
+    def run():
+        time.sleep(grace)
+        _watch(_LIB, handle, who, [(_SCHEDULER, "the scheduler")], timeout)
+
+    def end_store():  # what KVStore.__del__ would do, later, once this thread can no longer run
+        own, store.handle = store.handle, None  # __del__ then frees nothing (deleting NULL)
+        if own:
+            _LIB.MXKVStoreFree(own)
+
+    previous_hook = sys.excepthook
+
+    def excepthook(kind, value, traceback):  # an uncaught error: die, rather than wait in the barrier
+        previous_hook(kind, value, traceback)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _stop_job(f"d2l_utils: {who} stops here (exit status 1) rather than wait in MXNet's final barrier "
+                  f"for the workers that wait for it; the scheduler stops the others within about "
+                  f"{timeout} s and they about {timeout} s later.")
+
+    thread = threading.Thread(target=run, name="d2l-dist-watchdog", daemon=True)
+    thread.start()
+    atexit.register(end_store)
+    sys.excepthook = excepthook
+    return thread
+
+
+def _watch_service(role: str) -> None:
+    """In a scheduler or server, whose main thread runs MXNet's service loop inside ``import
+    mxnet``: find that loop's store, then watch the workers and servers (scheduler) or the
+    scheduler (server)."""
+    timeout = dist_timeout()
+    main = threading.main_thread().ident
+    server = None
+    while server is None:  # wait for KVStoreServer.run (mxnet/kvstore/kvstore_server.py)
+        time.sleep(0.2)
+        frame = sys._current_frames().get(main)
+        while frame is not None and server is None:
+            code = frame.f_code
+            if code.co_name == "run" and code.co_filename.endswith("kvstore_server.py"):
+                server = frame.f_locals.get("self")
+            frame = frame.f_back
+    lib, handle = sys.modules["mxnet.base"]._LIB, server.handle
+    grace = 2 * dist_heartbeat_interval(timeout) + 1
+    time.sleep(grace)  # ps-lite sets up its node table first thing in the loop; asked earlier, it crashes
+    if role == "scheduler":
+        nodes = [(_SERVER_ID0 + 2 * r, f"server {r}") for r in range(int(os.environ["DMLC_NUM_SERVER"]))]
+        nodes += [(_WORKER_ID0 + 2 * r, f"worker {r}") for r in range(int(os.environ["DMLC_NUM_WORKER"]))]
+        _watch(lib, handle, "the scheduler", nodes, timeout)
+    rank = ctypes.c_int(1 << 30)
+    while rank.value >= int(os.environ["DMLC_NUM_SERVER"]):  # until the scheduler gives it its rank
+        time.sleep(0.5)
+        lib.MXKVStoreGetRank(handle, ctypes.byref(rank))
+    time.sleep(grace)  # the scheduler's first answer comes after a heartbeat
+    _watch(lib, handle, f"server {rank.value}", [(_SCHEDULER, "the scheduler")], timeout)
 
 
 def prepare_for_mxnet() -> list[str]:

@@ -16,6 +16,8 @@ import numpy as np  # noqa: E402
 from mxnet import gluon  # noqa: E402
 
 PER_WORKER_BATCH, WORKERS = 32, 2
+# The dead-worker test trains until it is killed: many epochs, each one printed.
+EPOCHS = int(os.environ.get("D2L_TEST_EPOCHS", "5"))
 
 
 def data():
@@ -41,6 +43,7 @@ def run(single: bool):
         rank = "single"
     else:
         rank = mx.kv.create("dist_sync").rank  # the documented way; d2l.train then shares this store
+        print(f"worker rank {rank}", flush=True)
         # dist_sync needs every step to have the same batch size: drop the short last batch
         shard = d2l.ArrayLoader((X[rank::WORKERS], y[rank::WORKERS]), PER_WORKER_BATCH, shuffle=True,
                                 last_batch="discard")
@@ -50,7 +53,7 @@ def run(single: bool):
                                 verbose=False)
         else:
             history = d2l.train(net, shard, test_iter, gluon.loss.SoftmaxCrossEntropyLoss(), optimizer,
-                                5, verbose=False, kvstore="dist_sync")
+                                EPOCHS, verbose=EPOCHS != 5, kvstore="dist_sync")
     params = {name: p.data().asnumpy() for name, p in net.collect_params().items()}
     np.savez(Path(os.environ["OUT"]) / f"worker{rank}.npz", test_acc=history["test_acc"][-1], **params)
 
