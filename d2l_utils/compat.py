@@ -248,10 +248,12 @@ def reproducible_numerics_settings(flags: set[str] | None = None) -> dict[str, s
     """What ``make test`` and ``make execute`` pin so that round-off is the same on every AVX2 CPU.
 
     The same OpenBLAS kernels (Haswell's), the same oneDNN instruction set (AVX2) and two threads,
-    as on the 2-core CI machine. On a CPU without AVX2 only the thread count is pinned.
+    as on the 2-core CI machine. On a CPU without AVX2 only the thread count is pinned. The two
+    threads wait passively (``OMP_WAIT_POLICY``): spinning threads that wait for a core another
+    program holds made a training step 10-20 times slower on a busy machine (README, Speed).
     """
     flags = cpu_flags() if flags is None else flags
-    settings = {"OMP_NUM_THREADS": "2"}
+    settings = {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"}
     if {"avx2", "fma"} <= flags:
         settings.update(OPENBLAS_CORETYPE="Haswell", DNNL_MAX_CPU_ISA="AVX2")
     return settings

@@ -242,9 +242,11 @@ def test_make_test_pins_the_numerics_and_keeps_what_the_user_set():
 
 
 def test_pins_need_avx2_for_the_kernels():
-    assert compat.reproducible_numerics_settings({"sse3", "avx"}) == {"OMP_NUM_THREADS": "2"}
+    assert compat.reproducible_numerics_settings({"sse3", "avx"}) == {
+        "OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"}
     assert compat.reproducible_numerics_settings({"avx2", "fma"}) == {
-        "OMP_NUM_THREADS": "2", "OPENBLAS_CORETYPE": "Haswell", "DNNL_MAX_CPU_ISA": "AVX2"}
+        "OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_CORETYPE": "Haswell",
+        "DNNL_MAX_CPU_ISA": "AVX2"}
 
 
 def test_settings_are_not_applied_once_mxnet_is_imported(monkeypatch):
