@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test test-cpus data execute homework exercises bench clean
+.PHONY: book test test-cpus data execute homework exercises grade bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ execute: data
 # Student copies of the chapters (solutions removed) in _build/homework/.
 homework: $(STAMP)
 	$(BIN)/python tools/homework.py students
+
+# Grade a class: `make grade SUBMISSIONS=dir` (one folder of notebooks per student); writes
+# _build/grades/gradebook.csv and _build/grades/feedback/. ARGS=--timeout 900 etc.
+grade: $(STAMP)
+	$(BIN)/python tools/grade.py $(SUBMISSIONS) $(ARGS)
 
 # Regenerate exercises.md, the book's list of exercises (a test checks it is up to date).
 exercises: $(STAMP)
