@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test test-cpus data execute homework exercises grade bench clean
+.PHONY: book test test-cpus test-colab data execute homework exercises grade bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ test: data
 # not part of `make test`. `make test-cpus ROWS=3,4` runs some rows only.
 test-cpus: data
 	$(BIN)/python tools/cpu_matrix.py $(if $(ROWS),--rows $(ROWS)) $(NB)
+
+# A simulated Colab (tools/colab_sim.py): a fresh Python 3.12 venv with numpy 2 and PyTorch 2, the
+# chapters' first cell, its runtime restart, then chapters 1 and 8 to the end, offline. Downloads
+# about 3 GB of wheels once (kept in _build/colab/wheels); then about 10 minutes. Not in `make test`.
+test-colab: data
+	D2L_COLAB_SIM=1 $(BIN)/python -m pytest tests/test_colab.py -k simulated_colab
+	@echo "Log: $(CURDIR)/_build/colab/colab_sim.log"
 
 # Re-execute chapters and store their outputs: `make execute` (all) or `make execute NB=chapters/01_motivation.ipynb`.
 NB ?= chapters/*.ipynb
