@@ -138,7 +138,8 @@ def index_markdown() -> str:
              "checker tests it on inputs you have not seen and tells you what, if anything, is wrong. "
              "Solutions are folded away under each exercise in the chapter. Teachers: "
              "`make homework` writes student copies of the chapters, without solutions, into "
-             "`_build/homework/`.", ""]
+             "`_build/homework/`, and `make grade SUBMISSIONS=dir` grades a class's notebooks "
+             "into a gradebook.", ""]
     total = graded = 0
     rows = []
     for path in sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb")):
