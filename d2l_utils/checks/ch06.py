@@ -1,12 +1,16 @@
 """Graders for chapter 6's exercises (overfitting)."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from .common import CheckResult, grader, hidden_rng, Rule, run_student
 
-_SPLITTER = Rule("forbid", ("sklearn/model_selection/:*",),
-                 "uses scikit-learn's splitter: the exercise asks you to build the folds")
+_SPLITTER = Rule(
+    "forbid",
+    ("sklearn/model_selection/:*",),
+    "uses scikit-learn's splitter: the exercise asks you to build the folds",
+)
 
 
 def _folds_problem(folds, y: np.ndarray, k: int) -> str | None:
@@ -14,7 +18,7 @@ def _folds_problem(folds, y: np.ndarray, k: int) -> str | None:
     n = len(y)
     if isinstance(folds, np.ndarray) or not isinstance(folds, (list, tuple)):
         shape = f" of shape {folds.shape}" if hasattr(folds, "shape") else ""
-        return (f"expected a list of k={k} (train_idx, val_idx) pairs, got a {type(folds).__name__}{shape}")
+        return f"expected a list of k={k} (train_idx, val_idx) pairs, got a {type(folds).__name__}{shape}"
     if len(folds) != k:
         return f"expected k={k} (train_idx, val_idx) pairs, got {len(folds)}"
     seen = np.zeros(n, dtype=int)
@@ -54,17 +58,21 @@ def _folds_problem(folds, y: np.ndarray, k: int) -> str | None:
             return f"fold {i}: index {int(both[0])} is in both train_idx and val_idx; never train on what you validate on"
         if len(train_idx) + len(val_idx) != n:
             missing = np.setdiff1d(np.arange(n), np.concatenate([train_idx, val_idx]))
-            return (f"fold {i}: train_idx must hold every index not in val_idx; "
-                    f"index {int(missing[0])} is in neither")
+            return (
+                f"fold {i}: train_idx must hold every index not in val_idx; "
+                f"index {int(missing[0])} is in neither"
+            )
     for i, (_, val_idx) in enumerate(parsed):
         for c in np.unique(y):
             n_c = int((y == c).sum())
             got = int((y[val_idx] == c).sum())
             lo, hi = n_c // k, -(-n_c // k)
             if not lo <= got <= hi:
-                return (f"fold {i} is not stratified: its validation set has {got} examples of class "
-                        f"{c}, but with {n_c} of them in {k} folds each fold should have "
-                        f"{lo if lo == hi else f'{lo} or {hi}'}")
+                return (
+                    f"fold {i} is not stratified: its validation set has {got} examples of class "
+                    f"{c}, but with {n_c} of them in {k} folds each fold should have "
+                    f"{lo if lo == hi else f'{lo} or {hi}'}"
+                )
     return None
 
 
@@ -87,4 +95,6 @@ def check_stratified_kfold(stratified_kfold) -> CheckResult:
         problem = _folds_problem(folds, y, k)
         if problem:
             return CheckResult(ex, False, f"for {len(y)} labels and k={k}: {problem}")
-    return CheckResult(ex, True, "valid stratified folds on 4 label sets (unequal classes, k=2 to 5)")
+    return CheckResult(
+        ex, True, "valid stratified folds on 4 label sets (unequal classes, k=2 to 5)"
+    )

@@ -1,14 +1,17 @@
 """Graders for chapter 7's exercises (regularization)."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from .common import (CheckResult, compare, grader, hidden_rng, result, Rule,
-    run_student, to_numpy)
+from .common import CheckResult, compare, grader, hidden_rng, result, Rule, run_student, to_numpy
 
-_DROPOUT = Rule("forbid", ("<string>:dropout", "<string>:Dropout"),
-                "uses MXNet's dropout (nn.Dropout or npx.dropout): the exercise asks you to "
-                "write it from memory")
+_DROPOUT = Rule(
+    "forbid",
+    ("<string>:dropout", "<string>:Dropout"),
+    "uses MXNet's dropout (nn.Dropout or npx.dropout): the exercise asks you to "
+    "write it from memory",
+)
 
 
 @grader("ex-regularization-dropout", _DROPOUT)
@@ -25,11 +28,15 @@ def check_dropout(dropout) -> CheckResult:
         if err is not None:
             return None, err
         if out is None:
-            return None, CheckResult(ex, False, "your function returned None; did you forget the `return`?")
+            return None, CheckResult(
+                ex, False, "your function returned None; did you forget the `return`?"
+            )
         try:
             return to_numpy(out), None
         except (TypeError, ValueError) as e:
-            return None, CheckResult(ex, False, f"could not read the result as an array ({e}); got {type(out).__name__}")
+            return None, CheckResult(
+                ex, False, f"could not read the result as an array ({e}); got {type(out).__name__}"
+            )
 
     X = rng.normal(size=(20, 30)).astype(np.float32)
     for p in (0.5, 0.9):
@@ -38,32 +45,58 @@ def check_dropout(dropout) -> CheckResult:
             return err
         problem = compare(out, X, f"dropout(X, p={p}, training=False)")
         if problem:
-            return CheckResult(ex, False, problem + "; at test time dropout must return X unchanged "
-                               "(inverted dropout does all its scaling while training)")
+            return CheckResult(
+                ex,
+                False,
+                problem + "; at test time dropout must return X unchanged "
+                "(inverted dropout does all its scaling while training)",
+            )
 
-    big = rng.uniform(0.5, 1.5, size=(400, 500)).astype(np.float32)  # positive: a zero means dropped
+    big = rng.uniform(0.5, 1.5, size=(400, 500)).astype(
+        np.float32
+    )  # positive: a zero means dropped
     for p in (0.2, 0.5, 0.8):
         out, err = call(big, p, True)
         if err is not None:
             return err
         if out.shape != big.shape:
-            return CheckResult(ex, False, f"dropout(X, p={p}, training=True) has the wrong shape: "
-                               f"expected {big.shape}, got {out.shape}")
+            return CheckResult(
+                ex,
+                False,
+                f"dropout(X, p={p}, training=True) has the wrong shape: "
+                f"expected {big.shape}, got {out.shape}",
+            )
         dropped = out == 0
         rate = dropped.mean()
         row_rates, col_rates = dropped.mean(axis=1), dropped.mean(axis=0)
         if row_rates.std() > 0.1 or col_rates.std() > 0.1:
-            return CheckResult(ex, False, f"with p={p}, whole rows or columns were dropped together; "
-                               "each element must be dropped independently of the others")
+            return CheckResult(
+                ex,
+                False,
+                f"with p={p}, whole rows or columns were dropped together; "
+                "each element must be dropped independently of the others",
+            )
         if abs(rate - p) > 0.01:
-            hint = " (is p the probability to drop, not to keep?)" if abs(rate - (1 - p)) < 0.01 else ""
-            return CheckResult(ex, False, f"with p={p} and training=True, {rate:.1%} of the elements were "
-                               f"dropped; expected about {p:.0%}{hint}")
+            hint = (
+                " (is p the probability to drop, not to keep?)"
+                if abs(rate - (1 - p)) < 0.01
+                else ""
+            )
+            return CheckResult(
+                ex,
+                False,
+                f"with p={p} and training=True, {rate:.1%} of the elements were "
+                f"dropped; expected about {p:.0%}{hint}",
+            )
         factor = out[~dropped] / big[~dropped]
         if not np.allclose(factor, 1 / (1 - p), rtol=1e-4):
-            return CheckResult(ex, False, f"with p={p}, the elements that survive must be multiplied by "
-                               f"1/(1-p) = {1 / (1 - p):.4g} so that the expected activation stays X; "
-                               f"got a factor of {np.median(factor):.4g}")
+            return CheckResult(
+                ex,
+                False,
+                f"with p={p}, the elements that survive must be multiplied by "
+                f"1/(1-p) = {1 / (1 - p):.4g} so that the expected activation stays X; "
+                f"got a factor of {np.median(factor):.4g}",
+            )
     first, err = call(big, 0.5, True)
     if err is not None:
         return err
@@ -71,8 +104,12 @@ def check_dropout(dropout) -> CheckResult:
     if err is not None:
         return err
     if np.array_equal(first == 0, second == 0):
-        return CheckResult(ex, False, "two calls dropped exactly the same elements; dropout must draw "
-                           "a new random mask on every call")
+        return CheckResult(
+            ex,
+            False,
+            "two calls dropped exactly the same elements; dropout must draw "
+            "a new random mask on every call",
+        )
     out, err = call(X, 0.0, True)
     if err is not None:
         return err
@@ -83,10 +120,18 @@ def check_dropout(dropout) -> CheckResult:
     if err is not None:
         return err
     if not np.all(out == 0):
-        return CheckResult(ex, False, f"with p=1 every element must be dropped (all zeros); "
-                           f"{(out != 0).mean():.1%} were not")
-    return CheckResult(ex, True, "identity at test time; drops a fraction p, keeps the expected "
-                       "activation (survivors times 1/(1-p)); p=0 and p=1 handled")
+        return CheckResult(
+            ex,
+            False,
+            f"with p=1 every element must be dropped (all zeros); "
+            f"{(out != 0).mean():.1%} were not",
+        )
+    return CheckResult(
+        ex,
+        True,
+        "identity at test time; drops a fraction p, keeps the expected "
+        "activation (survivors times 1/(1-p)); p=0 and p=1 handled",
+    )
 
 
 def early_stopping_reference(val_scores, patience):
@@ -125,21 +170,37 @@ def check_early_stopping(early_stopping) -> CheckResult:
             if len(pair) != 2 or not all(float(v) == int(v) for v in got):
                 raise ValueError
         except (TypeError, ValueError):
-            return CheckResult(ex, False, f"expected a pair of epoch numbers (best_epoch, stop_epoch), "
-                               f"got {got!r:.80}")
+            return CheckResult(
+                ex,
+                False,
+                f"expected a pair of epoch numbers (best_epoch, stop_epoch), " f"got {got!r:.80}",
+            )
         if pair != expected:
             b, s = expected
             hint = ""
             if pair == (b - 1, s - 1):
                 hint = "; count epochs from 1, not from 0"
-            elif pair[1] == s and 1 <= pair[0] <= len(scores) and pair[0] != b and scores[pair[0] - 1] == scores[b - 1]:
+            elif (
+                pair[1] == s
+                and 1 <= pair[0] <= len(scores)
+                and pair[0] != b
+                and scores[pair[0] - 1] == scores[b - 1]
+            ):
                 hint = "; only a strict improvement counts: a tie with the best is not a new best"
             elif pair[0] == b and pair[1] == s + 1:
                 hint = "; you stopped one epoch late: stop as soon as `patience` epochs have passed without improvement"
             elif pair[0] == b and pair[1] == s - 1:
-                hint = "; you stopped one epoch early: wait `patience` full epochs without improvement"
+                hint = (
+                    "; you stopped one epoch early: wait `patience` full epochs without improvement"
+                )
             elif pair[1] == len(scores) and s < len(scores):
                 hint = "; training should have stopped before the last epoch"
-            return CheckResult(ex, False, f"for validation scores {shown} and patience={patience}: "
-                               f"expected (best_epoch, stop_epoch) = {expected}, got {pair}{hint}")
-    return CheckResult(ex, True, f"correct best and stopping epochs for {len(cases)} validation curves")
+            return CheckResult(
+                ex,
+                False,
+                f"for validation scores {shown} and patience={patience}: "
+                f"expected (best_epoch, stop_epoch) = {expected}, got {pair}{hint}",
+            )
+    return CheckResult(
+        ex, True, f"correct best and stopping epochs for {len(cases)} validation curves"
+    )

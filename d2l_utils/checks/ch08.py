@@ -1,15 +1,34 @@
 """Graders for chapter 8's exercises (convolutional networks)."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from .common import (AUTOGRAD, as_mx, CheckResult, compare, grader, hidden_rng, Rule,
-    run_student, to_numpy, watch_shapes)
+from .common import (
+    AUTOGRAD,
+    as_mx,
+    CheckResult,
+    compare,
+    grader,
+    hidden_rng,
+    Rule,
+    run_student,
+    to_numpy,
+    watch_shapes,
+)
 
-_LIBRARY_CONV = Rule("forbid", ("<string>:convolution", "<string>:Convolution",
-                                  "<string>:deconvolution", "scipy/signal/:*", "scipy/ndimage/:*"),
-                     "uses a library convolution (nn.Conv2D, npx.convolution or scipy): the "
-                     "exercise asks you to write the convolution")
+_LIBRARY_CONV = Rule(
+    "forbid",
+    (
+        "<string>:convolution",
+        "<string>:Convolution",
+        "<string>:deconvolution",
+        "scipy/signal/:*",
+        "scipy/ndimage/:*",
+    ),
+    "uses a library convolution (nn.Conv2D, npx.convolution or scipy): the "
+    "exercise asks you to write the convolution",
+)
 
 
 def _pair(v) -> tuple[int, int]:
@@ -24,12 +43,12 @@ def conv2d_reference(X, K, b, stride=(1, 1), padding=(0, 0)) -> np.ndarray:
     n, _, h, w = X.shape
     c_out, _, kh, kw = K.shape
     Xp = np.zeros((n, X.shape[1], h + 2 * ph, w + 2 * pw))
-    Xp[:, :, ph:ph + h, pw:pw + w] = X
+    Xp[:, :, ph : ph + h, pw : pw + w] = X
     oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
     Y = np.zeros((n, c_out, oh, ow)) + b.reshape(1, -1, 1, 1)
     for a in range(kh):
         for c in range(kw):  # add the contribution of kernel position (a, c) to every output
-            window = Xp[:, :, a:a + sh * (oh - 1) + 1:sh, c:c + sw * (ow - 1) + 1:sw]
+            window = Xp[:, :, a : a + sh * (oh - 1) + 1 : sh, c : c + sw * (ow - 1) + 1 : sw]
             Y += np.einsum("nihw,oi->nohw", window, K[:, :, a, c])
     return Y
 
@@ -46,17 +65,20 @@ def check_conv2d_forward(conv2d_forward) -> CheckResult:
     multi-channel images, with a bias and (rows, columns) pairs for the stride and the padding."""
     exercise = "ex-cnn-conv2d"
     rng = hidden_rng(exercise)
-    cases = [((2, 3, 7, 9), (4, 3, 3, 2), (1, 1), (0, 0)),
-             ((2, 2, 8, 7), (3, 2, 3, 3), (2, 3), (1, 2)),
-             ((1, 1, 6, 6), (2, 1, 5, 5), (1, 1), (2, 2)),
-             ((3, 2, 9, 10), (2, 2, 4, 3), (3, 2), (0, 1))]
+    cases = [
+        ((2, 3, 7, 9), (4, 3, 3, 2), (1, 1), (0, 0)),
+        ((2, 2, 8, 7), (3, 2, 3, 3), (2, 3), (1, 2)),
+        ((1, 1, 6, 6), (2, 1, 5, 5), (1, 1), (2, 2)),
+        ((3, 2, 9, 10), (2, 2, 4, 3), (3, 2), (0, 1)),
+    ]
     for x_shape, k_shape, stride, padding in cases:
         X, K = rng.normal(size=x_shape), rng.normal(size=k_shape)
         b = rng.normal(size=k_shape[0])
         full = conv2d_reference(X, K, b, (1, 1), padding)  # every output, before the stride
         watch_shapes(*([full.shape[2:]] if stride != (1, 1) else []))
-        got, error = run_student(exercise, conv2d_forward, as_mx(X), as_mx(K), as_mx(b),
-                                 stride=stride, padding=padding)
+        got, error = run_student(
+            exercise, conv2d_forward, as_mx(X), as_mx(K), as_mx(b), stride=stride, padding=padding
+        )
         if error is not None:
             return error
         expected = conv2d_reference(X, K, b, stride, padding)
@@ -64,21 +86,34 @@ def check_conv2d_forward(conv2d_forward) -> CheckResult:
         problem = compare(got, expected, what, rtol=1e-3, atol=1e-4)
         shape = getattr(got, "shape", None)
         if problem and shape == full.shape and stride != (1, 1):
-            problem = (f"{what} has the output shape of stride 1, {full.shape}: step the windows "
-                       f"by the stride, floor((n + 2p - k) / s) + 1 outputs per axis, {expected.shape}")
+            problem = (
+                f"{what} has the output shape of stride 1, {full.shape}: step the windows "
+                f"by the stride, floor((n + 2p - k) / s) + 1 outputs per axis, {expected.shape}"
+            )
         elif problem and padding != (0, 0) and shape == conv2d_reference(X, K, b, stride).shape:
-            problem = (f"{what} has the shape of an unpadded convolution: pad X with padding[0] "
-                       "rows and padding[1] columns of zeros on each side first")
+            problem = (
+                f"{what} has the shape of an unpadded convolution: pad X with padding[0] "
+                "rows and padding[1] columns of zeros on each side first"
+            )
         flipped = conv2d_reference(X, K[:, :, ::-1, ::-1], b, stride, padding)
         if problem and compare(got, flipped, what, rtol=1e-3, atol=1e-4) is None:
-            problem = (f"{what} equals a true convolution (kernel flipped); a convolution layer "
-                       "computes a cross-correlation: slide K over X without flipping it")
-        elif problem and compare(got, expected - b.reshape(1, -1, 1, 1), what, rtol=1e-3, atol=1e-4) is None:
+            problem = (
+                f"{what} equals a true convolution (kernel flipped); a convolution layer "
+                "computes a cross-correlation: slide K over X without flipping it"
+            )
+        elif (
+            problem
+            and compare(got, expected - b.reshape(1, -1, 1, 1), what, rtol=1e-3, atol=1e-4) is None
+        ):
             problem = f"{what} is missing the bias: add b[o] to every output of channel o"
         if problem:
             return CheckResult(exercise, False, problem)
-    return CheckResult(exercise, True, f"matches the reference on {len(cases)} hidden batches "
-                                       "(several strides, paddings and channel counts)")
+    return CheckResult(
+        exercise,
+        True,
+        f"matches the reference on {len(cases)} hidden batches "
+        "(several strides, paddings and channel counts)",
+    )
 
 
 @grader("ex-cnn-kernel-grad", AUTOGRAD)
@@ -87,7 +122,9 @@ def check_kernel_grad(kernel_grad) -> CheckResult:
     exercise = "ex-cnn-kernel-grad"
     rng = hidden_rng(exercise)
     for x_shape, k_shape in [((6, 7), (3, 2)), ((5, 5), (1, 1)), ((8, 6), (4, 5))]:
-        X, dY = rng.normal(size=x_shape), rng.normal(size=(x_shape[0] - k_shape[0] + 1, x_shape[1] - k_shape[1] + 1))
+        X, dY = rng.normal(size=x_shape), rng.normal(
+            size=(x_shape[0] - k_shape[0] + 1, x_shape[1] - k_shape[1] + 1)
+        )
         got, error = run_student(exercise, kernel_grad, as_mx(X), as_mx(dY))
         if error is not None:
             return error
@@ -95,8 +132,10 @@ def check_kernel_grad(kernel_grad) -> CheckResult:
         what = f"kernel_grad for X of shape {x_shape} and a {k_shape[0]}x{k_shape[1]} kernel"
         problem = compare(got, expected, what, rtol=1e-3, atol=1e-4)
         if problem and compare(got, expected[::-1, ::-1], what, 1e-3, 1e-4) is None:
-            problem = (f"{what} is the right gradient flipped in both axes: dL/dK[a, b] sums "
-                       "dY[i, j] * X[i + a, j + b], without flipping")
+            problem = (
+                f"{what} is the right gradient flipped in both axes: dL/dK[a, b] sums "
+                "dY[i, j] * X[i + a, j + b], without flipping"
+            )
         if problem:
             return CheckResult(exercise, False, problem)
     return CheckResult(exercise, True, "matches the gradient on 3 hidden image and kernel sizes")

@@ -4,6 +4,7 @@ reports shortcuts.
 Standalone (the standard library and numpy only): the class grader (``tools/grade.py``) sends
 this file's source into a student's kernel to watch the student's functions there.
 """
+
 from __future__ import annotations
 
 import functools
@@ -93,8 +94,10 @@ def _generic_fault(got: np.ndarray, exp: np.ndarray, rtol: float, atol: float) -
     if mask.sum() > 1:
         ratio = got[mask] / exp[mask]
         if np.allclose(ratio, ratio[0], rtol=1e-4) and not np.isclose(ratio[0], 1.0):
-            return (f"; it is {ratio[0]:.4g} times the right value everywhere: a constant factor "
-                    "is missing or extra (a mean where a sum belongs, or the other way round?)")
+            return (
+                f"; it is {ratio[0]:.4g} times the right value everywhere: a constant factor "
+                "is missing or extra (a mean where a sum belongs, or the other way round?)"
+            )
     return ""
 
 
@@ -116,8 +119,10 @@ def compare(got, expected, what: str, rtol: float = 1e-4, atol: float = 1e-6) ->
         err = np.abs(got_np - exp_np)
         idx = np.unravel_index(err.argmax(), err.shape)
         where = f" at index {tuple(int(i) for i in idx)}" if err.ndim else ""
-        return (f"{what} is wrong{where}: expected {exp_np[idx]:.6g}, got {got_np[idx]:.6g} "
-                f"(largest error {err.max():.3g}){_generic_fault(got_np, exp_np, rtol, atol)}")
+        return (
+            f"{what} is wrong{where}: expected {exp_np[idx]:.6g}, got {got_np[idx]:.6g} "
+            f"(largest error {err.max():.3g}){_generic_fault(got_np, exp_np, rtol, atol)}"
+        )
     return None
 
 
@@ -144,8 +149,9 @@ def _matches(pattern: str, path: str, name: str) -> bool:
 
 
 def _student_frame(path: str) -> bool:
-    return not (path.startswith("<") or "site-packages" in path or "/lib/python" in path
-                or PRIVATE in path)
+    return not (
+        path.startswith("<") or "site-packages" in path or "/lib/python" in path or PRIVATE in path
+    )
 
 
 class Watch:
@@ -171,8 +177,7 @@ class Watch:
         if event == "call":
             if code not in self._codes:
                 path = code.co_filename.replace("\\", "/")
-                self._codes[code] = [p for p in self.patterns
-                                     if _matches(p, path, code.co_name)]
+                self._codes[code] = [p for p in self.patterns if _matches(p, path, code.co_name)]
             self.hits.update(self._codes[code])
             if self.shapes:
                 for value in list(frame.f_locals.values()):
@@ -228,9 +233,15 @@ def run_student(exercise: str, fn, *args, **kwargs):
             finally:
                 state["hits"].update(watch.hits)
     except NotImplementedError:
-        return None, CheckResult(exercise, False, "not implemented yet: replace the `raise NotImplementedError` with your code")
+        return None, CheckResult(
+            exercise,
+            False,
+            "not implemented yet: replace the `raise NotImplementedError` with your code",
+        )
     except Exception as err:  # noqa: BLE001 - any error in student code is reported, not raised
-        return None, CheckResult(exercise, False, f"your function raised {type(err).__name__}: {err}")
+        return None, CheckResult(
+            exercise, False, f"your function raised {type(err).__name__}: {err}"
+        )
 
 
 def result(exercise: str, problems: list[str | None], success: str) -> CheckResult:
@@ -241,8 +252,11 @@ def result(exercise: str, problems: list[str | None], success: str) -> CheckResu
     return CheckResult(exercise, True, success)
 
 
-PRIVATE_RULE = Rule("forbid", (PRIVATE + ":*",), "calls the grader's own reference in "
-                    "d2l_utils.checks: write the function yourself")
+PRIVATE_RULE = Rule(
+    "forbid",
+    (PRIVATE + ":*",),
+    "calls the grader's own reference in " "d2l_utils.checks: write the function yourself",
+)
 
 
 def shortcuts(rules, hits) -> list[str]:
@@ -252,15 +266,22 @@ def shortcuts(rules, hits) -> list[str]:
         used = any(h in rule.calls for h in hits)
         if (rule.kind == "forbid") == used:
             found.append(rule.message)
-    found += sorted({"computes outputs the stride skips (an array shaped like the stride-1 output, "
-                     f"{h[6:]}, appeared): the exercise asks to compute only the outputs that the "
-                     "stride keeps" for h in hits if h.startswith("shape:")})
+    found += sorted(
+        {
+            "computes outputs the stride skips (an array shaped like the stride-1 output, "
+            f"{h[6:]}, appeared): the exercise asks to compute only the outputs that the "
+            "stride keeps"
+            for h in hits
+            if h.startswith("shape:")
+        }
+    )
     return found
 
 
 def grader(label: str, *rules: Rule):
     """Make ``check`` a grader for exercise ``label``: the student's calls run under the watch,
     and a result that used a shortcut or skipped a requirement earns no credit."""
+
     def wrap(check):
         @functools.wraps(check)
         def run(fn) -> CheckResult:
@@ -274,20 +295,32 @@ def grader(label: str, *rules: Rule):
             if "not implemented yet" in res.message:
                 return res
             # a wrong answer is told its fault and the shortcuts it took, not requirements
-            found = shortcuts([r for r in rules if res.passed or r.kind == "forbid"],
-                              {h for h in hits if res.passed or not h.startswith("shape:")})
+            found = shortcuts(
+                [r for r in rules if res.passed or r.kind == "forbid"],
+                {h for h in hits if res.passed or not h.startswith("shape:")},
+            )
             if not found:
                 return res
             if res.passed:
                 return CheckResult(res.exercise, False, "passes, but " + "; and ".join(found))
-            return CheckResult(res.exercise, False, f"{res.message}; besides, it "
-                               + "; and ".join(found))
+            return CheckResult(
+                res.exercise, False, f"{res.message}; besides, it " + "; and ".join(found)
+            )
+
         run.label, run.rules = label, rules
         return run
+
     return wrap
 
 
-AUTOGRAD = Rule("forbid", ("mxnet/autograd.py:record", "mxnet/autograd.py:backward",
-                           "mxnet/autograd.py:grad", "mxnet/numpy/multiarray.py:backward",
-                           "mxnet/ndarray/ndarray.py:backward"),
-                "uses autograd: the exercise asks for the gradient by hand")
+AUTOGRAD = Rule(
+    "forbid",
+    (
+        "mxnet/autograd.py:record",
+        "mxnet/autograd.py:backward",
+        "mxnet/autograd.py:grad",
+        "mxnet/numpy/multiarray.py:backward",
+        "mxnet/ndarray/ndarray.py:backward",
+    ),
+    "uses autograd: the exercise asks for the gradient by hand",
+)
