@@ -18,7 +18,16 @@ data: $(STAMP)
 
 book: data
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	@if command -v chromium >/dev/null; then $(BIN)/python tools/build_pdf.py; \
+	else echo "No Chromium: the HTML's .pdf link stays empty (make pdf after tools/install_chromium.sh)."; fi
 	@echo "Book built: open $(CURDIR)/_build/html/index.html in a browser."
+
+# The whole book as one PDF, _build/pdf/book.pdf (also copied to _build/html/book.pdf, which the
+# HTML links): the single-page HTML build printed by headless Chromium, offline. About 2 minutes.
+.PHONY: pdf
+pdf: data
+	./tools/install_chromium.sh
+	$(BIN)/python tools/build_pdf.py
 
 test: data
 	./tools/install_chromium.sh

@@ -3,6 +3,10 @@
 ``Animator`` redraws a training curve while a notebook runs. When ``D2L_STATIC_PLOTS=1`` (set by
 the tests and by ``tools/execute.py``) or outside IPython it draws once, at the end, so stored
 notebook outputs are one figure, identical on every run.
+
+In a notebook, ``import d2l_utils`` makes figures 2x PNGs (sharp on high-density screens, shown
+at their 1x size) and stores with each one an alt text made of its titles and axis labels, which
+the book uses for readers who cannot see it (see ``use_book_figure_format``).
 """
 from __future__ import annotations
 
@@ -68,6 +72,61 @@ def plot(X, Y=None, xlabel: str = "", ylabel: str = "", title: str = "", legend=
     return axes
 
 
+def figure_alt_text(fig) -> str:
+    """A figure described by its titles and axis labels, e.g. 'Figure: Training. Axes: x epoch; y loss.'"""
+    titles = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else []
+    xlabels, ylabels = [], []
+    for ax in fig.axes:
+        titles += [ax.get_title(loc) for loc in ("center", "left", "right")]
+        xlabels.append(ax.get_xlabel())
+        ylabels.append(ax.get_ylabel())
+
+    def unique(values):
+        return list(dict.fromkeys(" ".join(v.replace("$", "").split()) for v in values if v and v.strip()))
+
+    titles, xlabels, ylabels = unique(titles), unique(xlabels), unique(ylabels)
+    text = "Figure: " + "; ".join(titles) + "." if titles else "Figure."
+    axes = [f"{name} {', '.join(labels)}" for name, labels in (("x", xlabels), ("y", ylabels)) if labels]
+    return text + (" Axes: " + "; ".join(axes) + "." if axes else "")
+
+
+def _retina_png_with_alt(fig):
+    from IPython.core.pylabtools import retina_figure
+
+    result = retina_figure(fig, base64=True)
+    if result is None:  # an empty figure
+        return None
+    data, metadata = result
+    return data, dict(metadata, alt=figure_alt_text(fig))
+
+
+def use_book_figure_format(shell=None) -> bool:
+    """Show figures in a Jupyter kernel as 2x PNGs with alt text; return whether it applied.
+
+    The PNG is drawn at twice matplotlib's dpi and stored with its 1x width and height (IPython's
+    'retina' format), and its metadata carries ``alt`` (``figure_alt_text``). Called on import.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = shell or get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return False
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    if "inline" in matplotlib.get_backend().lower():
+        # Let the inline backend set itself up now, with 'retina', so that it does not replace
+        # the formatter below when the first figure is drawn.
+        from matplotlib_inline.backend_inline import InlineBackend
+
+        InlineBackend.instance(parent=shell).figure_formats = {"retina"}
+        import matplotlib_inline.backend_inline  # noqa: F401
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _retina_png_with_alt)
+    return True
+
+
 def _live() -> bool:
     if os.environ.get("D2L_STATIC_PLOTS", "").strip() not in ("", "0"):
         return False
@@ -130,3 +189,6 @@ class Animator:
             from IPython import display
             display.clear_output(wait=True)
         return self.axes
+
+
+use_book_figure_format()

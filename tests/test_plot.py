@@ -7,7 +7,8 @@ import mxnet as mx  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from d2l_utils.plot import Animator, plot, set_figsize  # noqa: E402
+from d2l_utils.plot import (Animator, _retina_png_with_alt, figure_alt_text, plot,  # noqa: E402
+                            set_figsize, use_book_figure_format)
 
 LABELS = dict(xlabel="epoch", ylabel="loss", title="Training")
 
@@ -77,3 +78,44 @@ def test_animator_takes_an_array_of_values():
     anim.add(1, np.array([0.5, 0.25]))
     anim.add(2, mx.nd.array([0.4, 0.2]))
     assert anim.Y[0] == [0.5, pytest.approx(0.4)] and anim.Y[1] == [0.25, pytest.approx(0.2)]
+
+
+def test_figure_alt_text_names_titles_and_axes():
+    fig, (left, right) = plt.subplots(1, 2)
+    fig.suptitle("Two fits")
+    plot([1, 2], axes=left, **LABELS)
+    right.set(title="Test error", xlabel="epoch", ylabel="$\\mathrm{error}$")
+    assert figure_alt_text(fig) == ("Figure: Two fits; Training; Test error. "
+                                    "Axes: x epoch; y loss, \\mathrm{error}.")
+    assert figure_alt_text(plt.figure()) == "Figure."
+    plt.close("all")
+
+
+def test_figures_in_a_notebook_are_2x_pngs_with_alt_text():
+    """What a Jupyter kernel shows: a PNG at twice the pixels, its 1x size and its alt text."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib.figure import Figure
+
+    ax = plot([1, 2, 3], **LABELS)
+    data, metadata = _retina_png_with_alt(ax.figure)
+    png = __import__("base64").b64decode(data)
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (2 * metadata["width"], 2 * metadata["height"])
+    assert metadata["alt"] == "Figure: Training. Axes: x epoch; y loss."
+
+    shell = InteractiveShell.instance()
+    png_formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        assert use_book_figure_format(shell)
+        _, md = shell.display_formatter.format(ax.figure)
+        assert md["image/png"]["alt"] == metadata["alt"]
+    finally:
+        png_formatter.pop(Figure, None)
+        plt.close("all")
+
+
+def test_no_figure_format_outside_ipython(monkeypatch):
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    assert use_book_figure_format() is False
