@@ -25,7 +25,11 @@ class GPUFallbackWarning(UserWarning):
 def _warn_once(reason: str) -> None:
     if reason not in _warned:
         _warned.add(reason)
-        warnings.warn(f"using the CPU: {reason}", GPUFallbackWarning, stacklevel=3)
+        # Attributed to try_gpu, not to the caller's cell: a notebook's cell is a temporary
+        # file (/tmp/ipykernel_.../...py), a path that would land in stored outputs.
+        warnings.warn_explicit(f"using the CPU: {reason}", GPUFallbackWarning,
+                               filename="d2l_utils.try_gpu", lineno=0,
+                               module="d2l_utils.context")
 
 
 def _cpu_forced() -> bool:

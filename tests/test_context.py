@@ -92,3 +92,13 @@ def test_contexts_work_with_nd_and_np_arrays():
         ctx = context.try_gpu()
     assert float(mx.nd.ones((2, 3), ctx=ctx).sum().asscalar()) == 6.0
     assert float(mx.np.ones((2, 3), ctx=ctx).sum()) == 6.0
+
+
+def test_fallback_warning_names_try_gpu_not_a_temporary_file():
+    """In a notebook the caller is a temporary file; stored outputs must not show its path."""
+    if context._cuda_build():
+        pytest.skip("this MXNet build has CUDA")
+    with pytest.warns(context.GPUFallbackWarning) as caught:
+        context.try_gpu()
+    assert caught[0].filename == "d2l_utils.try_gpu"
+    assert "/tmp/" not in str(caught[0].message) and "ipykernel" not in caught[0].filename
