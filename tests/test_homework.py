@@ -144,3 +144,30 @@ def test_student_copy_executes(student_copies, chapter):
     for cell in stubs:
         text = "".join(o.get("text", "") for o in cell.outputs)
         assert "NOT YET" in text and "not implemented yet" in text, text
+
+
+def test_exercises_know_whether_a_solution_is_folded_under_them():
+    found = {e["label"]: e for e in homework.exercises(sample_notebook())}
+    assert found["ex-sample-double"]["solution"] and not found["ex-sample-double"]["open"]
+    assert not found["ex-sample-think"]["solution"] and not found["ex-sample-think"]["open"]
+
+
+def test_open_questions_are_marked_once_and_only_where_no_solution_exists():
+    nb = sample_notebook()
+    assert homework.mark_open_questions(nb) == ["ex-sample-think"]
+    assert homework.mark_open_questions(nb) == []  # idempotent
+    found = {e["label"]: e for e in homework.exercises(nb)}
+    assert found["ex-sample-think"]["open"] and not found["ex-sample-double"]["open"]
+    think = next(c.source for c in nb.cells if "ex-sample-think" in c.source)
+    assert think.endswith(homework.OPEN_QUESTION + "\n:::")  # inside the exercise box
+    assert "Think about it." in think
+
+
+@pytest.mark.parametrize("path", sorted(homework.CHAPTERS.glob("[0-9][0-9]_*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_every_exercise_has_a_solution_or_says_it_is_an_open_question(path):
+    for e in homework.exercises(nbformat.read(path, as_version=4)):
+        assert e["solution"] != e["open"], (
+            f"{e['label']}: " + ("has a solution and still says 'open question'" if e["solution"]
+                                 else "no solution: write one, or run "
+                                 f"`python tools/homework.py mark-open {path.name}`"))

@@ -2,6 +2,7 @@
 
   python tools/homework.py students [OUT]   write student notebooks (default _build/homework/)
   python tools/homework.py index            rewrite exercises.md, the book's list of exercises
+  python tools/homework.py mark-open NB...   say "open question" in exercises without a solution
 
 A student copy keeps every chapter cell and every exercise, removes each folded solution (from the
 ``solution-start`` cell to the ``solution-end`` cell), keeps the graded exercises' stub cells,
@@ -107,19 +108,47 @@ def write_students(out: Path) -> list[Path]:
     return written
 
 
+SOLUTION_OF = re.compile(r"^```\{solution-start\}\s+(\S+)", re.M)
+OPEN_QUESTION = ("*Open question: the book gives no solution. Compare your answer with a "
+                 "classmate's, or ask your teacher.*")
+
+
 def exercises(nb) -> list[dict]:
-    """Each exercise of a notebook: its label, first sentence, and the checker that grades it (or None)."""
+    """Each exercise of a notebook: its label, first sentence, the checker that grades it (or
+    None), whether the chapter folds a solution under it, and whether it says it has none."""
     found, current = [], None
+    solved = {label for cell in nb.cells if cell.cell_type == "markdown"
+              for label in SOLUTION_OF.findall(_source(cell))}
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for label, text in EXERCISE.findall(_source(cell)):
                 first = re.split(r"(?<=[.?!])\s", " ".join(text.split()), maxsplit=1)[0]
-                current = {"label": label, "summary": first, "checker": None}
+                current = {"label": label, "summary": first, "checker": None,
+                           "solution": label in solved, "open": OPEN_QUESTION in text}
                 found.append(current)
         elif current and "exercise-stub" in cell.metadata.get("tags", []):
             checker = re.search(r"checks\.(check_\w+)", _source(cell))
             current["checker"] = checker.group(1) if checker else None
     return found
+
+
+def mark_open_questions(nb) -> list[str]:
+    """Add the open-question line to every exercise without a solution (in place); return their
+    labels. An exercise that gets a solution later must lose the line by hand (a test checks)."""
+    marked = []
+    unsolved = {e["label"] for e in exercises(nb) if not e["solution"] and not e["open"]}
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+
+        def add_line(match):
+            if match.group(1) not in unsolved:
+                return match.group(0)
+            marked.append(match.group(1))
+            return match.group(0)[:-3].rstrip("\n") + "\n\n" + OPEN_QUESTION + "\n:::"
+
+        cell.source = EXERCISE.sub(add_line, _source(cell))
+    return marked
 
 
 def chapter_title(nb) -> str:
@@ -136,7 +165,8 @@ def index_markdown() -> str:
              "Every chapter ends with exercises. **Graded** ones come with a checker in "
              "`d2l_utils.checks`: write the function the exercise asks for, run the cell, and the "
              "checker tests it on inputs you have not seen and tells you what, if anything, is wrong. "
-             "Solutions are folded away under each exercise in the chapter. Teachers: "
+             "Solutions are folded away under each exercise in the chapter; the few exercises "
+             "without one say so (*open question*). Teachers: "
              "`make homework` writes student copies of the chapters, without solutions, into "
              "`_build/homework/`, and `make grade SUBMISSIONS=dir` grades a class's notebooks "
              "into a gradebook.", ""]
@@ -148,12 +178,13 @@ def index_markdown() -> str:
         total += len(items)
         graded += sum(e["checker"] is not None for e in items)
         rows.append(f"\n## [{chapter_title(nb)}](chapters/{path.stem}.ipynb)\n")
-        rows.append("| exercise | graded by |\n| --- | --- |")
+        rows.append("| exercise | graded by | solution |\n| --- | --- | --- |")
         for e in items:
             check = f"`{e['checker']}`" if e["checker"] else "(not graded)"
+            solution = "folded under it" if e["solution"] else "open question"
             summary = e["summary"].replace("|", "\\|")
             summary = re.sub(r"\]\((\d\d_\w+\.ipynb)", r"](chapters/\1", summary)  # links from chapters/
-            rows.append(f"| {{ref}}`{e['label']}`: {summary} | {check} |")
+            rows.append(f"| {{ref}}`{e['label']}`: {summary} | {check} | {solution} |")
     lines.append(f"The book has **{total} exercises, {graded} of them graded**.")
     return "\n".join(lines + rows) + "\n"
 
@@ -163,6 +194,14 @@ def main(argv: list[str]) -> int:
         out = Path(argv[1]) if len(argv) > 1 else ROOT / "_build" / "homework"
         for p in write_students(out):
             print(f"wrote {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}")
+        return 0
+    if argv[:1] == ["mark-open"]:
+        for path in (Path(a) for a in argv[1:]):
+            nb = nbformat.read(path, as_version=4)
+            marked = mark_open_questions(nb)
+            if marked:
+                nbformat.write(nb, path)
+            print(f"{path}: {len(marked)} exercises marked as open questions {marked}")
         return 0
     if argv[:1] == ["index"]:
         (ROOT / "exercises.md").write_text(index_markdown())
