@@ -388,8 +388,7 @@ def test_navigation_and_contents_buttons_open(reading, page, width):
 
 
 # Solutions 11.1 and 11.4: an inline $…$ runs onto a line starting with "- " (read as a bullet).
-@pytest.mark.parametrize("page, width", _cases({"11_bayesian"}, "chapter 11's solutions 11.1 and 11.4 "
-                                                "break an inline formula at a line starting with '- '"))
+@pytest.mark.parametrize("page, width", CASES)
 def test_no_raw_tex(reading, page, width):
     r = reading(page, width)
     assert r["rawTex"] == [] and r["proseInMath"] == [], \
@@ -408,8 +407,6 @@ def test_figures_have_alt_text_and_are_centred(reading, page, width):
     assert r["offCentre"] == [], f"{page}: figures not centred (src, left, right gap): {r['offCentre']}"
 
 
-@pytest.mark.xfail(strict=False, reason="stored figures are 1x PNGs until the chapters are re-executed "
-                                        "with d2l_utils.plot's 2x format (make execute)")
 @pytest.mark.parametrize("page", [p for p in PAGES if p.startswith("chapters/")])
 def test_figures_are_sharp_on_2x_screens(reading, page):
     blurry = reading(page, DESKTOP)["blurry"]
@@ -431,8 +428,6 @@ def test_link_contrast(reading, page, width):
     assert r["axeContrast"] == [], f"{page}: axe-core color-contrast: {r['axeContrast']}"
 
 
-@pytest.mark.xfail(strict=False, reason="chapters' code is not yet wrapped to 88 columns "
-                                        "(tools/fit_code_lines.py; tests/test_code_style.py lists the lines)")
 @pytest.mark.parametrize("page", [p for p in PAGES if p.startswith("chapters/")])
 def test_code_lines_fit_their_cells(reading, page):
     r = reading(page, DESKTOP)

@@ -26,8 +26,6 @@ def long_lines(path: Path, limit: int = MAX_COLUMNS) -> list[tuple[int, int, str
     return found
 
 
-@pytest.mark.xfail(strict=False, reason="chapters are not yet reformatted to 88 columns "
-                                        "(tools/fit_code_lines.py); remove this mark once they are")
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_code_lines_fit_88_columns(path):
     found = long_lines(path)
