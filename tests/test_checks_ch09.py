@@ -116,7 +116,7 @@ def test_lstm_inputs_unchanged_fail():
 
 def test_lstm_single_array_is_rejected():
     result = checks.check_lstm_step(lambda x, h, c, p: lstm_step(x, h, c, p)[0])
-    assert not result.passed and "return the pair (h_new, c_new)" in result.message
+    assert not result.passed and "return a pair (h_new, c_new)" in result.message
 
 
 def test_lstm_swapped_gates_are_named():

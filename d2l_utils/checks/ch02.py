@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import (
+    not_a_pair,
     AUTOGRAD,
     as_mx,
     CheckResult,
@@ -51,14 +52,8 @@ def check_unit_gradients(unit_gradients) -> CheckResult:
         out, failed = run_student(ex, unit_gradients, as_mx(X), as_mx(y), as_mx(w), as_mx(b))
         if failed is not None:
             return failed
-        if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            return CheckResult(
-                ex,
-                False,
-                "return a pair (grad_w, grad_b); got "
-                f"{type(out).__name__}"
-                + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""),
-            )
+        if (wrong_shape := not_a_pair(ex, out, "grad_w, grad_b")) is not None:
+            return wrong_shape
         grad_w, grad_b = out
         f = 1.0 / (1.0 + np.exp(-(X @ w + b)))
         delta = (f - y) * f * (1.0 - f)

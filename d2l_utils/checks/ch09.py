@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import as_mx, CheckResult, diagnose, f32, grader, hidden_rng, Rule, run_student
+from .common import (as_mx, CheckResult, diagnose, f32, grader, hidden_rng, not_a_pair, Rule,
+                     run_student)
 
 _LIBRARY_RNN = Rule(
     "forbid",
@@ -158,14 +159,8 @@ def check_lstm_step(lstm_step) -> CheckResult:
         )
         if failed is not None:
             return failed
-        if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            return CheckResult(
-                ex,
-                False,
-                "return the pair (h_new, c_new); got "
-                f"{type(out).__name__}"
-                + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""),
-            )
+        if (wrong_shape := not_a_pair(ex, out, "h_new, c_new")) is not None:
+            return wrong_shape
         h_ref, c_ref = lstm_reference(x, h, c, p)
         wrong = {name: lstm_reference(x, h, c, p, name) for name in _LSTM_HINTS}
         case = f" (test case: batch {n}, {d} inputs, {hidden} hidden units)"

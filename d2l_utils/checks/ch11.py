@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import (
+    not_a_pair,
     as_mx,
     hidden_callable,
     CheckResult,
@@ -242,14 +243,8 @@ def check_gp_posterior(gp_posterior) -> CheckResult:
         )
         if failed is not None:
             return failed
-        if not (isinstance(got, (tuple, list)) and len(got) == 2):
-            return CheckResult(
-                ex,
-                False,
-                "return a pair (mean, var); got "
-                + type(got).__name__
-                + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""),
-            )
+        if (wrong_shape := not_a_pair(ex, got, "mean, var")) is not None:
+            return wrong_shape
         mean, problem = _vector(got[0], m, "mean")
         var, problem2 = (None, None) if problem else _vector(got[1], m, "var")
         if problem or problem2:

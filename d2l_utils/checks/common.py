@@ -101,6 +101,14 @@ def _generic_fault(got: np.ndarray, exp: np.ndarray, rtol: float, atol: float) -
     return ""
 
 
+def not_a_pair(exercise: str, out, names: str) -> "CheckResult | None":
+    """A failing result when a grader that expects two arrays got something else, else None."""
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        return None
+    length = f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""
+    return CheckResult(exercise, False, f"return a pair ({names}); got {type(out).__name__}{length}")
+
+
 def compare(got, expected, what: str, rtol: float = 1e-4, atol: float = 1e-6) -> str | None:
     """None if ``got`` matches ``expected`` in shape and value, else a sentence saying how it differs."""
     try:
