@@ -15,7 +15,7 @@ from .compat import import_gluoncv  # noqa: E402
 from .context import GPUFallbackWarning, num_gpus, try_all_gpus, try_gpu  # noqa: E402
 from .data import (ArrayLoader, DataUnavailableError, fetch_mnist, load_array,  # noqa: E402
                    load_digits, load_mnist, load_mnist_arrays, load_python_help, read_idx)
-from .plot import Animator, plot, set_figsize  # noqa: E402
+from .plot import Animator, draw_graph, draw_network, draw_unit, plot, set_figsize  # noqa: E402
 from .train import Accumulator, Timer, accuracy, evaluate_accuracy, train  # noqa: E402
 
 __version__ = "0.1.0"

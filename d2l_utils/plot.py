@@ -87,7 +87,8 @@ def figure_alt_text(fig) -> str:
     titles, xlabels, ylabels = unique(titles), unique(xlabels), unique(ylabels)
     text = "Figure: " + "; ".join(titles) + "." if titles else "Figure."
     axes = [f"{name} {', '.join(labels)}" for name, labels in (("x", xlabels), ("y", ylabels)) if labels]
-    return text + (" Axes: " + "; ".join(axes) + "." if axes else "")
+    text += " Axes: " + "; ".join(axes) + "." if axes else ""
+    return text + (" " + fig.d2l_alt if getattr(fig, "d2l_alt", "") else "")
 
 
 def _retina_png_with_alt(fig):
@@ -189,6 +190,158 @@ class Animator:
             from IPython import display
             display.clear_output(wait=True)
         return self.axes
+
+
+
+# Diagrams: units, networks and computational graphs, drawn with matplotlib so that the book
+# owns every picture and each one is re-drawn (and tested) like any other cell's output.
+
+_NODE_COLORS = {"input": "#dbe9f6", "param": "#fde7c8", "op": "#e4f2dc", "output": "#f3dcef",
+                "plain": "white"}
+
+
+def _diagram_axes(ax, figsize, title: str):
+    if not title:
+        raise ValueError("every diagram needs a title")
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    ax.set_title(title)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    return ax
+
+
+def draw_graph(nodes: dict, edges, title: str, backward=(), kinds: dict | None = None,
+               ax=None, figsize=(6.5, 3.0), fontsize: float = 11):
+    """Draw boxes joined by arrows: a computational graph, a block diagram, a pipeline.
+
+    ``nodes`` maps a name to ``(x, y)`` or ``(x, y, label)`` (labels may use $math$);
+    ``edges`` are ``(source, target)`` or ``(source, target, label)`` pairs drawn as black
+    forward arrows; ``backward`` edges are drawn as dashed red arrows (gradients flowing back).
+    ``kinds`` colours nodes by role: 'input', 'param', 'op', 'output' or 'plain'. Returns the axes.
+    """
+    ax = _diagram_axes(ax, figsize, title)
+    if not nodes:
+        raise ValueError("draw_graph needs at least one node")
+    kinds = dict(kinds or {})
+    boxes = {}
+    for name, spec in nodes.items():
+        if not isinstance(spec, (tuple, list)) or len(spec) not in (2, 3):
+            raise ValueError(f"node {name!r}: give (x, y) or (x, y, label), not {spec!r}")
+        x, y, label = (*spec, name) if len(spec) == 2 else spec
+        kind = kinds.get(name, "op")
+        if kind not in _NODE_COLORS:
+            raise ValueError(f"node {name!r}: kind must be one of {sorted(_NODE_COLORS)}, "
+                             f"not {kind!r}")
+        # zorder 1: boxes are drawn before the arrows, which are clipped at their borders
+        boxes[name] = ax.text(x, y, label, ha="center", va="center", fontsize=fontsize,
+                              zorder=1, bbox=dict(boxstyle="round,pad=0.35",
+                                                  fc=_NODE_COLORS[kind], ec="0.25"))
+    unknown = set(kinds) - set(nodes)
+    if unknown:
+        raise ValueError(f"kinds name nodes that do not exist: {sorted(unknown)}")
+
+    def arrows(pairs, color, style, rad, what):
+        for pair in pairs:
+            if len(pair) not in (2, 3):
+                raise ValueError(f"{what} {pair!r}: give (source, target) or (source, target, "
+                                 "label)")
+            src, dst, label = (*pair, "") if len(pair) == 2 else pair
+            for end in (src, dst):
+                if end not in boxes:
+                    raise ValueError(f"{what} {src!r} -> {dst!r}: no node named {end!r} "
+                                     f"(nodes: {', '.join(map(str, boxes))})")
+            (x0, y0), (x1, y1) = boxes[src].get_position(), boxes[dst].get_position()
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2, arrowprops=dict(
+                arrowstyle="-|>", color=color, lw=1.4, ls=style, shrinkA=0, shrinkB=0,
+                mutation_scale=14, patchA=boxes[src].get_bbox_patch(),
+                patchB=boxes[dst].get_bbox_patch(), connectionstyle=f"arc3,rad={rad}"))
+            if label:
+                # the middle of an arc3 curve sits rad * length to the side of the chord
+                mx, my = (x0 + x1) / 2 + rad * (y1 - y0) / 2, (y0 + y1) / 2 - rad * (x1 - x0) / 2
+                ax.text(mx, my, label, ha="center", va="center", color=color,
+                        fontsize=fontsize - 1, zorder=4,
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9))
+
+    arrows(edges, "0.15", "-", 0.0, "edge")
+    arrows(backward, "#c0392b", "--", 0.35, "backward edge")
+    xs = [t.get_position()[0] for t in boxes.values()]
+    ys = [t.get_position()[1] for t in boxes.values()]
+    ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    if len(backward):
+        from matplotlib.lines import Line2D
+        ax.legend([Line2D([], [], color="0.15"), Line2D([], [], color="#c0392b", ls="--")],
+                  ["forward: values", "backward: gradients"], loc="lower center",
+                  bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False, fontsize=fontsize - 1)
+    ax.figure.d2l_alt = ("Diagram: " + ", ".join(
+        f"{s} to {d}" for s, d, *_ in edges) + ("; backward: " + ", ".join(
+            f"{s} to {d}" for s, d, *_ in backward) if len(backward) else "") + ".")
+    return ax
+
+
+def draw_unit(n_inputs: int = 3, activation: str = r"\sigma", title: str = "One unit",
+              ax=None, figsize=(6.0, 3.0)):
+    """Draw one unit: inputs x_i, weights w_i on the arrows, a bias b, the sum z, the
+    activation and the output ŷ = activation(z). Returns the axes."""
+    if not isinstance(n_inputs, int) or n_inputs < 1:
+        raise ValueError(f"n_inputs must be a positive whole number, not {n_inputs!r}")
+    rows = np.linspace(1.2 * (n_inputs - 1) / 2, -1.2 * (n_inputs - 1) / 2, n_inputs)
+    nodes = {f"x{i}": (0.0, y, f"$x_{{{i + 1}}}$") for i, y in enumerate(rows)}
+    nodes["b"] = (2.2, rows[0] + 1.2, "bias $b$")
+    nodes["z"] = (3.6, 0.0, r"$z = \sum_i w_i x_i + b$")
+    nodes["f"] = (6.2, 0.0, f"${activation}(z)$")
+    nodes["y"] = (7.8, 0.0, r"$\hat y$")
+    edges = [(f"x{i}", "z", f"$w_{{{i + 1}}}$") for i in range(n_inputs)]
+    edges += [("b", "z"), ("z", "f"), ("f", "y")]
+    kinds = {**{f"x{i}": "input" for i in range(n_inputs)}, "b": "param", "y": "output"}
+    return draw_graph(nodes, edges, title, kinds=kinds, ax=ax, figsize=figsize)
+
+
+def draw_network(sizes, title: str, names=None, max_units: int = 6, ax=None,
+                 figsize=(6.5, 3.2)):
+    """Draw a fully connected network: one column of units per layer, every unit joined to
+    every unit of the next layer, each layer's name and size below it and each weight matrix's
+    shape above its arrows. Layers wider than ``max_units`` show a few units and a ⋮."""
+    sizes = list(sizes)
+    if len(sizes) < 2 or any(not isinstance(n, (int, np.integer)) or n < 1 for n in sizes):
+        raise ValueError(f"sizes must be two or more positive whole numbers, not {sizes!r}")
+    if names is None:
+        names = ["input"] + [f"hidden {i}" for i in range(1, len(sizes) - 1)] + ["output"]
+    if len(names) != len(sizes):
+        raise ValueError(f"got {len(names)} names for {len(sizes)} layers")
+    if max_units < 3:
+        raise ValueError(f"max_units must be at least 3, not {max_units}")
+    ax = _diagram_axes(ax, figsize, title)
+    columns = []
+    for j, n in enumerate(sizes):
+        shown = min(n, max_units)
+        ys = np.linspace((shown - 1) / 2, -(shown - 1) / 2, shown) * 0.8
+        columns.append(ys)
+        for k, y in enumerate(ys):
+            if n > max_units and k == shown - 2:
+                ax.text(3.0 * j, y, "⋮", ha="center", va="center", fontsize=14)
+                continue
+            color = _NODE_COLORS["input" if j == 0 else "output" if j == len(sizes) - 1
+                                 else "op"]
+            ax.add_patch(plt.Circle((3.0 * j, y), 0.22, fc=color, ec="0.25", zorder=3))
+        ax.text(3.0 * j, -0.4 * max_units - 0.2, f"{names[j]}\n{n} units", ha="center",
+                va="top", fontsize=10)
+    for j in range(len(sizes) - 1):
+        for k, y0 in enumerate(columns[j]):
+            for m, y1 in enumerate(columns[j + 1]):
+                skip = (sizes[j] > max_units and k == len(columns[j]) - 2) or (
+                    sizes[j + 1] > max_units and m == len(columns[j + 1]) - 2)
+                if not skip:
+                    ax.plot([3.0 * j + 0.22, 3.0 * (j + 1) - 0.22], [y0, y1], color="0.6",
+                            lw=0.7, zorder=1)
+        ax.text(3.0 * j + 1.5, 0.4 * max_units + 0.15, f"$W_{j}$: {sizes[j]}×{sizes[j + 1]}",
+                ha="center", va="bottom", fontsize=10)
+    ax.set_xlim(-0.8, 3.0 * (len(sizes) - 1) + 0.8)
+    ax.set_ylim(-0.4 * max_units - 1.3, 0.4 * max_units + 0.7)
+    ax.figure.d2l_alt = "Diagram: a fully connected network with layers " + ", ".join(
+        f"{name} ({n} units)" for name, n in zip(names, sizes)) + "."
+    return ax
 
 
 use_book_figure_format()

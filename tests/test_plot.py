@@ -6,6 +6,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import mxnet as mx  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import re  # noqa: E402
+
+import d2l_utils as d2l  # noqa: E402
 
 from d2l_utils.plot import (Animator, _retina_png_with_alt, figure_alt_text, plot,  # noqa: E402
                             set_figsize, use_book_figure_format)
@@ -119,3 +122,90 @@ def test_no_figure_format_outside_ipython(monkeypatch):
 
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)
     assert use_book_figure_format() is False
+
+
+# Diagrams: units, networks, computational graphs.
+
+def _arrows(ax):
+    return [c for c in ax.get_children() if isinstance(c, matplotlib.text.Annotation)]
+
+
+def test_draw_graph_draws_every_node_and_arrow():
+    nodes = {"x": (0, 0, "$x$"), "w": (0, 1), "z": (2, 0, "$z = w x$"), "loss": (4, 0)}
+    ax = d2l.draw_graph(nodes, [("x", "z"), ("w", "z"), ("z", "loss")], "A tiny graph",
+                        backward=[("loss", "z", r"$\delta$")], kinds={"w": "param"})
+    texts = [t.get_text() for t in ax.texts]
+    assert {"$x$", "w", "$z = w x$", "loss", r"$\delta$"} <= set(texts)
+    assert len(_arrows(ax)) == 4
+    red = [a for a in _arrows(ax) if a.arrow_patch.get_linestyle() != "-"]
+    assert len(red) == 1  # the backward arrow is dashed
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "forward: values", "backward: gradients"]
+    alt = figure_alt_text(ax.figure)
+    assert "A tiny graph" in alt and "x to z" in alt and "backward: loss to z" in alt
+    plt.close("all")
+
+
+def test_draw_graph_arrows_stop_at_the_box_borders():
+    ax = d2l.draw_graph({"a": (0, 0, "a long label"), "b": (3, 0, "b")}, [("a", "b")], "Clip")
+    ax.figure.canvas.draw()
+    (arrow,) = _arrows(ax)
+    box = ax.texts[0].get_window_extent()
+    # the drawn path (display coordinates) starts right of the first box's right edge
+    drawn = arrow.arrow_patch.get_path().transformed(arrow.arrow_patch.get_transform())
+    points = drawn.vertices[drawn.codes != matplotlib.path.Path.CLOSEPOLY]
+    assert points[:, 0].min() >= box.x1 - 2
+    plt.close("all")
+
+
+@pytest.mark.parametrize("nodes, edges, kwargs, message", [
+    ({}, [], {}, "at least one node"),
+    ({"a": (0,)}, [], {}, "give (x, y)"),
+    ({"a": (0, 0)}, [("a", "b")], {}, "no node named 'b'"),
+    ({"a": (0, 0), "b": (1, 0)}, [("a",)], {}, "give (source, target)"),
+    ({"a": (0, 0)}, [], {"kinds": {"a": "weight"}}, "kind must be one of"),
+    ({"a": (0, 0)}, [], {"kinds": {"c": "param"}}, "do not exist"),
+    ({"a": (0, 0)}, [], {"title": ""}, "needs a title"),
+])
+def test_draw_graph_bad_input(nodes, edges, kwargs, message):
+    kwargs = {"title": "T", **kwargs}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        d2l.draw_graph(nodes, edges, **kwargs)
+    plt.close("all")
+
+
+def test_draw_unit_labels_inputs_weights_sum_and_activation():
+    ax = d2l.draw_unit(2, activation=r"\tanh", title="A unit")
+    texts = {t.get_text() for t in ax.texts}
+    assert {"$x_{1}$", "$x_{2}$", "$w_{1}$", "$w_{2}$", r"$\tanh(z)$", r"$\hat y$"} <= texts
+    assert len(_arrows(ax)) == 2 + 3  # two weighted inputs, the bias, sum -> tanh -> output
+    with pytest.raises(ValueError, match="positive whole number"):
+        d2l.draw_unit(0)
+    plt.close("all")
+
+
+def test_draw_network_shows_sizes_shapes_and_elides_wide_layers():
+    ax = d2l.draw_network([784, 32, 10], "An MLP", max_units=5)
+    texts = [t.get_text() for t in ax.texts]
+    assert "$W_0$: 784×32" in texts and "$W_1$: 32×10" in texts
+    assert "input\n784 units" in texts and "output\n10 units" in texts
+    assert texts.count("⋮") == 3  # every layer is wider than 5 units
+    circles = [p for p in ax.patches if isinstance(p, matplotlib.patches.Circle)]
+    assert len(circles) == 3 * 4
+    small = d2l.draw_network([2, 3, 1], "XOR", names=["x", "h", "y"])
+    assert sum(isinstance(p, matplotlib.patches.Circle) for p in small.patches) == 6
+    assert "⋮" not in [t.get_text() for t in small.texts]
+    plt.close("all")
+
+
+@pytest.mark.parametrize("sizes, kwargs, message", [
+    ([3], {}, "two or more positive whole numbers"),
+    ([3, 0], {}, "two or more positive whole numbers"),
+    ([3, 2.5], {}, "two or more positive whole numbers"),
+    ([3, 2], {"names": ["a"]}, "got 1 names for 2 layers"),
+    ([3, 2], {"max_units": 2}, "at least 3"),
+])
+def test_draw_network_bad_input(sizes, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        d2l.draw_network(sizes, "T", **kwargs)
+    plt.close("all")
