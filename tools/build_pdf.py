@@ -37,6 +37,23 @@ document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('tog
 document.querySelectorAll('.dropdown').forEach(e => e.classList.remove('toggle-hidden'));
 const docs = Array.from(document.querySelectorAll('section.tex2jax_ignore, section.mathjax_ignore'));
 docs.slice(1).forEach(s => s.classList.add('book-chapter'));
+// The intro's "Contents" heading holds the chapters themselves here: give it a real list.
+const contents = document.querySelector('section#contents > h2');
+if (contents && !document.querySelector('ol.book-contents')) {
+  const list = document.createElement('ol');
+  list.className = 'book-contents';
+  for (const s of docs.slice(1)) {
+    const h = s.querySelector('h1, h2, h3');
+    if (!h) continue;
+    const a = document.createElement('a');
+    a.href = '#' + s.id;
+    a.textContent = h.textContent.replace(/#$/, '').trim();
+    const li = document.createElement('li');
+    li.appendChild(a);
+    list.appendChild(li);
+  }
+  contents.after(list);
+}
 document.querySelectorAll('img').forEach(i => i.loading = 'eager');
 """
 
