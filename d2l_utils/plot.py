@@ -211,6 +211,17 @@ def _diagram_axes(ax, figsize, title: str):
     return ax
 
 
+_TEX_WORDS = {"top": "ᵀ", "delta": "δ", "varphi": "φ", "phi": "φ", "sigma": "σ", "ell": "ℓ",
+              "sum": "Σ", "tanh": "tanh", "odot": "⊙", "cdot": "·", "epsilon": "ε", "hat": ""}
+
+
+def _plain(label) -> str:
+    """A diagram label as plain text for the alt text: '$f_1^\\top \\delta_2$' -> 'f1ᵀ δ2'."""
+    import re
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_WORDS.get(m.group(1), m.group(1)), str(label))
+    return " ".join(re.sub(r"[${}_^]", "", text).split())
+
+
 def draw_graph(nodes: dict, edges, title: str, backward=(), kinds: dict | None = None,
                ax=None, figsize=(6.5, 3.0), fontsize: float = 11):
     """Draw boxes joined by arrows: a computational graph, a block diagram, a pipeline.
@@ -274,9 +285,10 @@ def draw_graph(nodes: dict, edges, title: str, backward=(), kinds: dict | None =
         ax.legend([Line2D([], [], color="0.15"), Line2D([], [], color="#c0392b", ls="--")],
                   ["forward: values", "backward: gradients"], loc="lower center",
                   bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False, fontsize=fontsize - 1)
+    name = {n: _plain(t.get_text()) for n, t in boxes.items()}
     ax.figure.d2l_alt = ("Diagram: " + ", ".join(
-        f"{s} to {d}" for s, d, *_ in edges) + ("; backward: " + ", ".join(
-            f"{s} to {d}" for s, d, *_ in backward) if len(backward) else "") + ".")
+        f"{name[s]} to {name[d]}" for s, d, *_ in edges) + ("; backward: " + ", ".join(
+            f"{name[s]} to {name[d]}" for s, d, *_ in backward) if len(backward) else "") + ".")
     return ax
 
 
@@ -325,7 +337,8 @@ def draw_network(sizes, title: str, names=None, max_units: int = 6, ax=None,
             color = _NODE_COLORS["input" if j == 0 else "output" if j == len(sizes) - 1
                                  else "op"]
             ax.add_patch(plt.Circle((3.0 * j, y), 0.22, fc=color, ec="0.25", zorder=3))
-        ax.text(3.0 * j, -0.4 * max_units - 0.2, f"{names[j]}\n{n} units", ha="center",
+        ax.text(3.0 * j, -0.4 * max_units - 0.2, f"{names[j]}\n{n} unit{'s' * (n != 1)}",
+                ha="center",
                 va="top", fontsize=10)
     for j in range(len(sizes) - 1):
         for k, y0 in enumerate(columns[j]):
@@ -340,7 +353,7 @@ def draw_network(sizes, title: str, names=None, max_units: int = 6, ax=None,
     ax.set_xlim(-0.8, 3.0 * (len(sizes) - 1) + 0.8)
     ax.set_ylim(-0.4 * max_units - 1.3, 0.4 * max_units + 0.7)
     ax.figure.d2l_alt = "Diagram: a fully connected network with layers " + ", ".join(
-        f"{name} ({n} units)" for name, n in zip(names, sizes)) + "."
+        f"{_plain(name)} ({n} unit{'s' * (n != 1)})" for name, n in zip(names, sizes)) + "."
     return ax
 
 

@@ -142,7 +142,8 @@ def test_draw_graph_draws_every_node_and_arrow():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "forward: values", "backward: gradients"]
     alt = figure_alt_text(ax.figure)
-    assert "A tiny graph" in alt and "x to z" in alt and "backward: loss to z" in alt
+    assert "A tiny graph" in alt and "x to z = w x" in alt and "backward: loss to z" in alt
+    assert "$" not in alt  # labels as plain text
     plt.close("all")
 
 
@@ -193,6 +194,8 @@ def test_draw_network_shows_sizes_shapes_and_elides_wide_layers():
     circles = [p for p in ax.patches if isinstance(p, matplotlib.patches.Circle)]
     assert len(circles) == 3 * 4
     small = d2l.draw_network([2, 3, 1], "XOR", names=["x", "h", "y"])
+    assert "y\n1 unit" in [t.get_text() for t in small.texts]
+    assert "y (1 unit)" in figure_alt_text(small.figure)
     assert sum(isinstance(p, matplotlib.patches.Circle) for p in small.patches) == 6
     assert "⋮" not in [t.get_text() for t in small.texts]
     plt.close("all")
