@@ -214,3 +214,202 @@ def test_kernel_grad_through_autograd_is_a_shortcut():
 def test_kernel_grad_sign_is_named():
     result = checks.check_kernel_grad(lambda X, dY: -corr2d(X, dY))
     assert not result.passed and "wrong sign" in result.message, result
+
+
+# ---- hardening: every door to a library convolution or autograd, and skipped work in any layout -
+
+def _conv2d_nhwc(X, K, b, stride, padding, keep_only=True):
+    """Channels-last convolution; keep_only=False computes every stride-1 output first."""
+    (sh, sw), (ph, pw) = stride, padding
+    n, c_in, h, w = X.shape
+    c_out, _, kh, kw = K.shape
+    Xt = np.zeros((n, h + 2 * ph, w + 2 * pw, c_in))
+    Xt[:, ph:ph + h, pw:pw + w, :] = X.transpose(0, 2, 3, 1)
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    step_h, step_w = (sh, sw) if keep_only else (1, 1)
+    rows, cols = (oh, ow) if keep_only else (h + 2 * ph - kh + 1, w + 2 * pw - kw + 1)
+    Y = np.zeros((n, rows, cols, c_out)) + b
+    for a in range(kh):
+        for c in range(kw):
+            window = Xt[:, a:a + step_h * (rows - 1) + 1:step_h, c:c + step_w * (cols - 1) + 1:step_w]
+            Y = Y + np.einsum("nhwi,oi->nhwo", window, K[:, :, a, c])
+    if not keep_only:
+        Y = Y[:, ::sh, ::sw]
+    return Y.transpose(0, 3, 1, 2)
+
+
+def _conv2d_im2col(X, K, b, stride, padding, keep_only=True):
+    """Windows unfolded into columns (positions flattened); keep_only=False unfolds every
+    stride-1 position and drops the skipped outputs at the end."""
+    (sh, sw), (ph, pw) = stride, padding
+    n, c_in, h, w = X.shape
+    c_out, _, kh, kw = K.shape
+    Xp = np.zeros((n, c_in, h + 2 * ph, w + 2 * pw))
+    Xp[:, :, ph:ph + h, pw:pw + w] = X
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    rows, cols = (oh, ow) if keep_only else (h + 2 * ph - kh + 1, w + 2 * pw - kw + 1)
+    step_h, step_w = (sh, sw) if keep_only else (1, 1)
+    columns = np.stack([Xp[:, :, a:a + step_h * (rows - 1) + 1:step_h,
+                           c:c + step_w * (cols - 1) + 1:step_w].reshape(n, c_in, rows * cols)
+                        for a in range(kh) for c in range(kw)], axis=2)  # (n, c_in, kh kw, P)
+    columns = columns.reshape(n, c_in * kh * kw, rows * cols)
+    Y = np.einsum("ok,nkp->nop", K.reshape(c_out, -1), columns) + b.reshape(1, -1, 1)
+    if not keep_only:
+        keep = onp.array([i * cols + j for i in range(0, rows, sh) for j in range(0, cols, sw)])
+        Y = Y[:, :, np.array(keep, dtype="int64")]
+    return Y.reshape(n, c_out, oh, ow)
+
+
+def _conv2d_per_output(X, K, b, stride, padding):
+    """One output position at a time, only at the kept positions."""
+    (sh, sw), (ph, pw) = stride, padding
+    n, c_in, h, w = X.shape
+    c_out, _, kh, kw = K.shape
+    Xp = np.zeros((n, c_in, h + 2 * ph, w + 2 * pw))
+    Xp[:, :, ph:ph + h, pw:pw + w] = X
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    Y = np.zeros((n, c_out, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            patch = Xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+            Y[:, :, i, j] = np.einsum("nihw,oihw->no", patch, K) + b
+    return Y
+
+
+@pytest.mark.parametrize("honest", [_conv2d_nhwc, _conv2d_im2col, _conv2d_per_output])
+def test_conv2d_honest_layouts_pass(honest):
+    """No array of a solution that computes only the kept outputs is taken for skipped work."""
+    result = checks.check_conv2d_forward(honest)
+    assert result.passed, result
+    assert "on 5 hidden batches" in result.message
+
+
+@pytest.mark.parametrize("layout", [_conv2d_nhwc, _conv2d_im2col])
+def test_conv2d_skipped_work_is_found_in_other_layouts(layout):
+    def full_then_drop(X, K, b, stride=(1, 1), padding=(0, 0)):
+        return layout(X, K, b, stride, padding, keep_only=False)
+    result = checks.check_conv2d_forward(full_then_drop)
+    assert not result.passed
+    assert result.message.startswith("passes, but computes outputs the stride skips"), result
+
+
+def test_skipped_work_shapes_name_the_stride_one_output():
+    shapes = checks.ch08.skipped_work_shapes(*checks.ch08.STRIDE_CASE[:2], (0, 1))
+    assert (15, 26) in shapes and (26, 15) in shapes  # rows x columns of the stride-1 output
+    assert (26, 5) in shapes  # channels last
+    assert (5, 390) in shapes and (780, 18) in shapes  # positions flattened (im2col)
+    kept = (5, 7)
+    assert kept not in shapes and (17, 25) not in shapes and (3, 2) not in shapes
+
+
+def test_conv2d_through_a_layer_hybridized_beforehand_is_a_shortcut():
+    """A compiled layer calls no convolution operator from Python: the Gluon call is caught."""
+    from mxnet.gluon import nn
+
+    layers = {}
+    for x_shape, k_shape, stride, padding in [
+            ((2, 3, 7, 9), (4, 3, 3, 2), (1, 1), (0, 0)), ((2, 2, 8, 7), (3, 2, 3, 3), (2, 3), (1, 2)),
+            ((1, 1, 6, 6), (2, 1, 5, 5), (1, 1), (2, 2)), ((3, 2, 9, 10), (2, 2, 4, 3), (3, 2), (0, 1)),
+            checks.ch08.STRIDE_CASE]:
+        layer = nn.Conv2D(k_shape[0], k_shape[2:], strides=stride, padding=padding,
+                          in_channels=k_shape[1])
+        layer.initialize()
+        layer.hybridize()
+        layer(np.zeros(x_shape))  # compiled here, before the grader runs
+        layers[k_shape] = layer
+
+    def warm(X, K, b, stride=(1, 1), padding=(0, 0)):
+        layer = layers[K.shape]
+        layer.weight.set_data(K)
+        layer.bias.set_data(b)
+        return layer(X)
+    result = checks.check_conv2d_forward(warm)
+    assert not result.passed
+    assert result.message.startswith("passes, but uses a library convolution"), result
+
+
+def test_conv2d_through_the_classic_operator_is_a_shortcut():
+    import mxnet as mx
+
+    def classic(X, K, b, stride=(1, 1), padding=(0, 0)):
+        out = mx.nd.Convolution(X.as_nd_ndarray(), K.as_nd_ndarray(), b.as_nd_ndarray(),
+                                kernel=K.shape[2:], stride=stride, pad=padding,
+                                num_filter=K.shape[0])
+        return out.as_np_ndarray()
+    result = checks.check_conv2d_forward(classic)
+    assert not result.passed and "uses a library convolution" in result.message, result
+
+
+def test_conv2d_through_a_symbolic_graph_bound_inside_is_a_shortcut():
+    import mxnet as mx
+
+    graph = mx.sym.Convolution(mx.sym.var("x"), mx.sym.var("w"), mx.sym.var("b"), kernel=(3, 3),
+                               num_filter=1)  # built outside; the call only binds it again
+
+    def symbolic(X, K, b, stride=(1, 1), padding=(0, 0)):
+        g = mx.sym.Convolution(mx.sym.var("x"), mx.sym.var("w"), mx.sym.var("b"),
+                               kernel=K.shape[2:], stride=stride, pad=padding,
+                               num_filter=K.shape[0]) if graph is not None else None
+        run = g.bind(mx.cpu(), {"x": X.as_nd_ndarray(), "w": K.as_nd_ndarray(),
+                                "b": b.as_nd_ndarray()})
+        return run.forward()[0].as_np_ndarray()
+    result = checks.check_conv2d_forward(symbolic)
+    assert not result.passed and "uses a library convolution" in result.message, result
+
+
+def test_conv2d_through_im2col_is_a_shortcut():
+    import mxnet as mx
+
+    def unfolded(X, K, b, stride=(1, 1), padding=(0, 0)):
+        n, _, h, w = X.shape
+        c_out, _, kh, kw = K.shape
+        cols = mx.nd.im2col(X.as_nd_ndarray(), kernel=(kh, kw), stride=stride,
+                            pad=padding).as_np_ndarray()
+        oh = (h + 2 * padding[0] - kh) // stride[0] + 1
+        ow = (w + 2 * padding[1] - kw) // stride[1] + 1
+        Y = np.einsum("ok,nkp->nop", K.reshape(c_out, -1), cols) + b.reshape(1, -1, 1)
+        return Y.reshape(n, c_out, oh, ow)
+    result = checks.check_conv2d_forward(unfolded)
+    assert not result.passed
+    assert result.message.startswith("passes, but uses a library convolution"), result
+
+
+def test_kernel_grad_through_a_library_convolution_is_a_shortcut():
+    def with_npx(X, dY):
+        return npx.convolution(X.reshape(1, 1, *X.shape), dY.reshape(1, 1, *dY.shape), None,
+                               kernel=dY.shape, no_bias=True, num_filter=1)[0, 0]
+    result = checks.check_kernel_grad(with_npx)
+    assert not result.passed
+    assert result.message.startswith("passes, but uses a library convolution"), result
+
+
+def test_kernel_grad_through_a_gluon_layer_is_a_shortcut():
+    from mxnet.gluon import nn
+
+    def with_layer(X, dY):
+        layer = nn.Conv2D(1, dY.shape, in_channels=1, use_bias=False)
+        layer.initialize()
+        layer.weight.set_data(dY.reshape(1, 1, *dY.shape))
+        return layer(X.reshape(1, 1, *X.shape))[0, 0]
+    result = checks.check_kernel_grad(with_layer)
+    assert not result.passed and "uses a library convolution" in result.message, result
+
+
+def test_kernel_grad_through_autograd_switched_on_by_hand_is_a_shortcut():
+    """No `record()` block: recording switched on by hand; the backward pass is still seen."""
+    import mxnet as mx
+
+    def switched_on(X, dY):
+        K = np.zeros((X.shape[0] - dY.shape[0] + 1, X.shape[1] - dY.shape[1] + 1))
+        K.attach_grad()
+        before = mx.autograd.set_recording(True)
+        Y = sum(K[a, b] * X[a:a + dY.shape[0], b:b + dY.shape[1]]
+                for a in range(K.shape[0]) for b in range(K.shape[1]))
+        loss = (Y * dY).sum()
+        mx.autograd.set_recording(before)
+        loss.backward()
+        return K.grad
+    result = checks.check_kernel_grad(switched_on)
+    assert not result.passed
+    assert result.message.startswith("passes, but uses autograd"), result
+
