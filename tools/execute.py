@@ -28,6 +28,13 @@ def execute(path: Path, timeout: int = 600, seed_shift: int | None = None) -> fl
     # Round-off depends on the BLAS kernels, oneDNN's instruction set and the thread count: the
     # kernel pins them as `make test` does (d2l_utils.compat.pin_reproducible_numerics).
     os.environ.setdefault("D2L_PIN_NUMERICS", "1")
+    if os.environ["D2L_PIN_NUMERICS"] == "1":
+        # Pinned here, before the kernel starts, as conftest.py pins them for nbval: the
+        # kernel imports numpy (and its OpenBLAS) before `import d2l_utils` could pin them.
+        from d2l_utils.compat import reproducible_numerics_settings
+
+        for name, value in reproducible_numerics_settings().items():
+            os.environ.setdefault(name, value)
     if seed_shift is None:
         os.environ.pop("D2L_SEED_SHIFT", None)
     else:
