@@ -226,7 +226,8 @@ def draw_graph(nodes: dict, edges, title: str, backward=(), kinds: dict | None =
                ax=None, figsize=(6.5, 3.0), fontsize: float = 11):
     """Draw boxes joined by arrows: a computational graph, a block diagram, a pipeline.
 
-    ``nodes`` maps a name to ``(x, y)`` or ``(x, y, label)`` (labels may use $math$);
+    ``nodes`` maps a name to ``(x, y)`` or ``(x, y, label)`` (labels may use matplotlib's
+    TeX math);
     ``edges`` are ``(source, target)`` or ``(source, target, label)`` pairs drawn as black
     forward arrows; ``backward`` edges are drawn as dashed red arrows (gradients flowing back).
     ``kinds`` colours nodes by role: 'input', 'param', 'op', 'output' or 'plain'. Returns the axes.
@@ -292,7 +293,7 @@ def draw_graph(nodes: dict, edges, title: str, backward=(), kinds: dict | None =
     return ax
 
 
-def draw_unit(n_inputs: int = 3, activation: str = r"\sigma", title: str = "One unit",
+def draw_unit(n_inputs: int = 3, activation: str = "σ", title: str = "One unit",
               ax=None, figsize=(6.0, 3.0)):
     """Draw one unit: inputs x_i, weights w_i on the arrows, a bias b, the sum z, the
     activation and the output ŷ = activation(z). Returns the axes."""
