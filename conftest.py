@@ -6,13 +6,16 @@ from collections import defaultdict
 from pathlib import Path
 
 import nbval.plugin
+import pytest
 
 # Round-off depends on the BLAS kernels, oneDNN's instruction set and the thread count, so the
 # chapters are re-executed with the values their stored outputs were made with (tools/execute.py):
 # `import d2l_utils` pins them (compat.pin_reproducible_numerics); the kernels inherit them.
 os.environ.setdefault("D2L_PIN_NUMERICS", "1")
+_THREADS_GIVEN = "OMP_NUM_THREADS" in os.environ  # by the caller, before d2l_utils pins them
 
 import d2l_utils  # noqa: E402,F401  (first: it makes MXNet importable, see d2l_utils.compat)
+from d2l_utils import compat  # noqa: E402
 
 # Chapters draw each figure once (no live animation) so re-executed outputs match stored ones.
 os.environ["D2L_STATIC_PLOTS"] = "1"
@@ -48,3 +51,17 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_sep("-", "chapter execution times (also in _build/timings.txt)")
     for line in lines:
         terminalreporter.write_line(line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Choose two threads or one afresh just before each chapter's kernel starts (nbval's or the
+    seed guard's), not once for the whole run: a program that starts beside a long run would
+    otherwise leave every later chapter with two threads fighting over one free core (chapter 9:
+    162 s so, 49 s with one thread). Threads the caller set are kept."""
+    starts_kernel = (isinstance(item.parent, nbval.plugin.IPyNbFile) and item.parent.kernel is None
+                     or item.name.startswith("test_claims_hold_under_other_seeds"))
+    if starts_kernel and not _THREADS_GIVEN and os.environ.get("D2L_PIN_NUMERICS") == "1":
+        busy = compat.busy_cpus()
+        os.environ["OMP_NUM_THREADS"] = compat.reproducible_numerics_settings(busy=busy)[
+            "OMP_NUM_THREADS"]

@@ -252,13 +252,14 @@ def reproducible_numerics_settings(flags: set[str] | None = None,
     as on the 2-core CI machine; one thread when other programs keep a core busy (``busy``,
     sampled when not given): there, two threads ran a LeNet training step 20 times slower than
     one, and nbval's tolerance covers the thread count (``make test-cpus``). Waiting threads
-    sleep (``OMP_WAIT_POLICY``): spinning ones made an MLP's steps 20 times slower on a busy
-    machine. On a CPU without AVX2 only the threads are pinned.
+    spin briefly, then sleep (``GOMP_SPINCOUNT``): OpenMP's long default spin made an MLP's
+    steps 20 times slower on a busy machine, and sleeping at once made chapter 9's GRU steps
+    2.7 times slower on an idle one. On a CPU without AVX2 only the threads are pinned.
     """
     flags = cpu_flags() if flags is None else flags
     if busy is None:
         busy = busy_cpus() if "OMP_NUM_THREADS" not in os.environ else 0
-    settings = {"OMP_NUM_THREADS": "2" if busy == 0 else "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    settings = {"OMP_NUM_THREADS": "2" if busy == 0 else "1", "GOMP_SPINCOUNT": "1000"}
     if {"avx2", "fma"} <= flags:
         settings.update(OPENBLAS_CORETYPE="Haswell", DNNL_MAX_CPU_ISA="AVX2")
     return settings

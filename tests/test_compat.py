@@ -243,9 +243,9 @@ def test_make_test_pins_the_numerics_and_keeps_what_the_user_set():
 
 def test_pins_need_avx2_for_the_kernels():
     assert compat.reproducible_numerics_settings({"sse3", "avx"}, busy=0) == {
-        "OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"}
+        "OMP_NUM_THREADS": "2", "GOMP_SPINCOUNT": "1000"}
     assert compat.reproducible_numerics_settings({"avx2", "fma"}, busy=0) == {
-        "OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_CORETYPE": "Haswell",
+        "OMP_NUM_THREADS": "2", "GOMP_SPINCOUNT": "1000", "OPENBLAS_CORETYPE": "Haswell",
         "DNNL_MAX_CPU_ISA": "AVX2"}
 
 
@@ -264,6 +264,29 @@ def test_pinned_threads_sample_the_load_only_when_threads_are_not_set(monkeypatc
     monkeypatch.setenv("OMP_NUM_THREADS", "4")
     compat.reproducible_numerics_settings(set())
     assert len(calls) == 1  # the user's own thread count is kept: no need to sample
+
+
+@pytest.mark.parametrize("busy, threads", [(0, "2"), (1, "1")])
+def test_each_chapter_kernel_gets_threads_for_the_load_at_its_start(
+        request, monkeypatch, busy, threads):
+    """conftest.py samples the load again before each chapter's kernel starts (nbval's first cell
+    of a notebook, or a seed-guard run), unless the caller set the threads."""
+    hooks = next(p for p in request.config.pluginmanager.get_plugins()
+                 if getattr(p, "__file__", "").endswith("conftest.py")
+                 and hasattr(p, "_THREADS_GIVEN"))
+    monkeypatch.setattr(compat, "busy_cpus", lambda *a: busy)
+    monkeypatch.setattr(hooks, "_THREADS_GIVEN", False)
+    monkeypatch.setenv("D2L_PIN_NUMERICS", "1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    guard = types.SimpleNamespace(parent=None, name="test_claims_hold_under_other_seeds[09]")
+    hooks.pytest_runtest_setup(guard)
+    assert __import__("os").environ["OMP_NUM_THREADS"] == threads
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    hooks.pytest_runtest_setup(types.SimpleNamespace(parent=None, name="test_other"))
+    assert __import__("os").environ["OMP_NUM_THREADS"] == "7"  # no kernel starts: unchanged
+    monkeypatch.setattr(hooks, "_THREADS_GIVEN", True)
+    hooks.pytest_runtest_setup(guard)
+    assert __import__("os").environ["OMP_NUM_THREADS"] == "7"  # the caller's choice is kept
 
 
 def test_settings_are_not_applied_once_mxnet_is_imported(monkeypatch):
