@@ -11,7 +11,7 @@ import re  # noqa: E402
 import d2l_utils as d2l  # noqa: E402
 
 from d2l_utils.plot import (Animator, _retina_png_with_alt, figure_alt_text, plot,  # noqa: E402
-                            set_figsize, use_book_figure_format)
+                            set_figsize, small_png, use_book_figure_format)
 
 LABELS = dict(xlabel="epoch", ylabel="loss", title="Training")
 
@@ -115,6 +115,89 @@ def test_figures_in_a_notebook_are_2x_pngs_with_alt_text():
     finally:
         png_formatter.pop(Figure, None)
         plt.close("all")
+
+
+def _figure_png(**kwargs):
+    import io
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    x = np.linspace(0, 6, 200)
+    for k in range(4):
+        ax.plot(x, np.sin(x + k), label=f"phase {k}")
+    ax.fill_between(x, -0.5, 0.5, alpha=0.2)
+    ax.set(title="Sines", xlabel="x", ylabel="y")
+    ax.legend()
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=144, **kwargs)
+    plt.close(fig)
+    return out.getvalue()
+
+
+def test_small_png_keeps_the_picture_in_fewer_bytes():
+    import io
+
+    from PIL import Image
+
+    png = _figure_png()
+    small = small_png(png)
+    before, after = Image.open(io.BytesIO(png)), Image.open(io.BytesIO(small))
+    assert after.format == "PNG" and after.mode == "P" and after.size == before.size
+    assert len(small) < 0.6 * len(png)
+    difference = np.abs(np.asarray(before.convert("RGB"), dtype=int)
+                        - np.asarray(after.convert("RGB"), dtype=int))
+    assert np.percentile(difference, 99) <= 4 and np.percentile(difference, 99.9) <= 8
+    assert small_png(small) == small  # a palette image is kept as it is
+
+
+def test_small_png_keeps_images_a_palette_would_change():
+    """A smooth ramp of 65,536 colours would band in 256: it is returned as it was."""
+    import io
+
+    from PIL import Image
+
+    red, green = np.meshgrid(np.arange(256), np.arange(256))
+    ramp = np.stack([red, green, np.full_like(red, 128)], axis=-1).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(ramp).save(out, "PNG")
+    assert small_png(out.getvalue()) == out.getvalue()
+
+
+def test_figures_in_a_notebook_are_stored_as_palette_pngs():
+    import base64
+    import io
+
+    from PIL import Image
+
+    ax = plot([1, 2, 3], **LABELS)
+    data, metadata = _retina_png_with_alt(ax.figure)
+    plt.close("all")
+    image = Image.open(io.BytesIO(base64.b64decode(data)))
+    assert image.mode == "P" and image.size == (2 * metadata["width"], 2 * metadata["height"])
+
+
+def test_small_png_leaves_transparent_images_alone():
+    png = _figure_png(transparent=True)
+    assert small_png(png) == png
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"not an image at all", "expects the bytes of a PNG image"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "expects the bytes of a PNG image"),
+])
+def test_small_png_refuses_what_is_not_a_png(data, message):
+    with pytest.raises(ValueError, match=message):
+        small_png(data)
+
+
+def test_small_png_refuses_other_formats():
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(out, "JPEG")
+    with pytest.raises(ValueError, match="expects a PNG image, got JPEG"):
+        small_png(out.getvalue())
 
 
 def test_no_figure_format_outside_ipython(monkeypatch):
