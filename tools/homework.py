@@ -159,14 +159,21 @@ def chapter_title(nb) -> str:
     return "?"
 
 
+def all_solved() -> bool:
+    """Whether no chapter has an exercise marked as an open question."""
+    return not any(OPEN_QUESTION in path.read_text()
+                   for path in CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
+
+
 def index_markdown() -> str:
     """The Exercises page: every exercise with its chapter and whether a checker grades it."""
     lines = ["# Exercises", "",
              "Every chapter ends with exercises. **Graded** ones come with a checker in "
              "`d2l_utils.checks`: write the function the exercise asks for, run the cell, and the "
              "checker tests it on inputs you have not seen and tells you what, if anything, is wrong. "
-             "Solutions are folded away under each exercise in the chapter; the few exercises "
-             "without one say so (*open question*). Teachers: "
+             "Every exercise has a solution, folded away under it in the chapter"
+             + ("" if all_solved() else "; the few without one say so (*open question*)")
+             + ". Teachers: "
              "`make homework` writes student copies of the chapters, without solutions, into "
              "`_build/homework/`, and `make grade SUBMISSIONS=dir` grades a class's notebooks "
              "into a gradebook.", ""]
